@@ -1,0 +1,58 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bootstrapSchema } from './bootstrap.ts'
+import { generate } from './generate.ts'
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'topiq-bootstrap-'))
+  await writeFile(
+    join(dir, 'types.ts'),
+    `export interface CampaignArchived {\n  campaign_id: string\n  /** @format date-time */\n  archived_at: string\n  reason?: 'expired' | 'manual'\n}\n`,
+  )
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('bootstrapSchema (TS → JSON Schema)', () => {
+  it('writes a schema that codegen accepts', async () => {
+    const { path } = await bootstrapSchema({
+      topic: 'campaign.archived.json',
+      typeFile: join(dir, 'types.ts'),
+      typeName: 'CampaignArchived',
+      schemasDir: dir,
+      key: 'campaign_id',
+    })
+    const schema = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>
+    expect((schema['required'] as string[]).sort()).toEqual(['archived_at', 'campaign_id'])
+    expect(schema['additionalProperties']).toBe(false)
+    expect(schema['properties']).toMatchObject({
+      archived_at: { type: 'string', format: 'date-time' },
+      reason: { enum: ['expired', 'manual'] },
+    })
+    expect(schema['x-kafka']).toEqual({ partitions: 3, compatibility: 'BACKWARD', key: 'campaign_id' })
+    const files = await generate(dir)
+    expect(files.find((f) => f.path === 'campaign.archived.json.ts')?.content).toContain('export interface CampaignArchived')
+  })
+
+  it('refuses to overwrite an existing schema', async () => {
+    const path = join(dir, 'campaign.paused.json')
+    await writeFile(path, '{"keep": true}')
+    await expect(
+      bootstrapSchema({ topic: 'campaign.paused.json', typeFile: join(dir, 'types.ts'), typeName: 'CampaignArchived', schemasDir: dir }),
+    ).rejects.toMatchObject({ code: 'SCHEMA_EXISTS' })
+    expect(await readFile(path, 'utf8')).toBe('{"keep": true}')
+  })
+
+  it('rejects a topic name outside the rule and an unknown type', async () => {
+    await expect(
+      bootstrapSchema({ topic: 'Campaign.json', typeFile: join(dir, 'types.ts'), typeName: 'CampaignArchived', schemasDir: dir }),
+    ).rejects.toMatchObject({ code: 'INVALID_TOPIC_NAME' })
+    await expect(
+      bootstrapSchema({ topic: 'campaign.gone.json', typeFile: join(dir, 'types.ts'), typeName: 'Nope', schemasDir: dir }),
+    ).rejects.toThrow(/Nope/)
+  })
+})

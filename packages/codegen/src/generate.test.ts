@@ -1,0 +1,104 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { CodegenErrors } from './errors.ts'
+import { diffGenerated, generate, writeGenerated } from './generate.ts'
+
+const valid = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  additionalProperties: false,
+  required: ['order_id', 'placed_at'],
+  properties: { order_id: { type: 'string' }, placed_at: { type: 'string', format: 'date-time' } },
+  'x-kafka': { key: 'order_id', partitions: 2 },
+}
+
+let dir: string
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'topiq-codegen-'))
+})
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function put(name: string, content: unknown): Promise<void> {
+  await writeFile(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content))
+}
+
+describe('generate', () => {
+  it('emits a type, metadata, a validator and the topic map per schema', async () => {
+    await put('order.placed.json', valid)
+    const files = await generate(dir)
+    expect(files.map((f) => f.path).sort()).toEqual([
+      'index.ts',
+      'order.placed.json.ts',
+      'order.placed.json.validate.d.ts',
+      'order.placed.json.validate.js',
+    ])
+    const byPath = Object.fromEntries(files.map((f) => [f.path, f.content]))
+    for (const content of Object.values(byPath)) expect(content).toMatch(/^\/\/ Generated from schemas\/.* — do not edit\./)
+    expect(byPath['order.placed.json.ts']).toContain('export interface OrderPlaced {')
+    expect(byPath['order.placed.json.ts']).toContain('"deadLetterTopic": "order.placed-dlq.json"')
+    expect(byPath['order.placed.json.ts']).not.toContain('x-kafka')
+    expect(byPath['index.ts']).toContain('"order.placed.json": OrderPlaced')
+  })
+
+  it('compiles validators that enforce formats', async () => {
+    await put('order.placed.json', valid)
+    await writeGenerated(join(dir, 'out'), await generate(dir))
+    const { default: validate } = (await import(join(dir, 'out', 'order.placed.json.validate.js'))) as {
+      default: ((v: unknown) => boolean) & { errors?: { keyword: string }[] }
+    }
+    expect(validate({ order_id: 'o1', placed_at: '2024-01-15T10:00:00Z' })).toBe(true)
+    expect(validate({ order_id: 'o1', placed_at: 'yesterday' })).toBe(false)
+    expect(validate.errors?.map((e) => e.keyword)).toEqual(['format'])
+  })
+
+  it('fails the build on badly named schema files, listing every offender and the rule', async () => {
+    await put('Campaign_Created.json', valid)
+    await put('campaign.json', valid)
+    await put('order.placed.json', valid)
+    const error = await generate(dir).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(CodegenErrors)
+    const message = (error as CodegenErrors).message
+    expect(message).toContain('"Campaign_Created.json"')
+    expect(message).toContain('"campaign.json"')
+    expect(message).toContain('domain.action.format')
+    expect((error as CodegenErrors).errors).toHaveLength(2)
+  })
+
+  it('reports invalid JSON and non-object schemas with the file name', async () => {
+    await put('order.placed.json', '{ "type": ')
+    await put('order.cancelled.json', { type: 'string' })
+    const error = (await generate(dir).catch((e: unknown) => e)) as CodegenErrors
+    expect(error.errors.map((e) => [e.code, e.file])).toEqual([
+      ['INVALID_SCHEMA', 'order.cancelled.json'],
+      ['INVALID_SCHEMA', 'order.placed.json'],
+    ])
+  })
+
+  it('reports a schema ajv cannot compile', async () => {
+    await put('order.placed.json', { ...valid, properties: { ...valid.properties, count: { type: 'strang' } } })
+    await expect(generate(dir)).rejects.toThrow(/order.placed.json: ajv cannot compile the schema/)
+  })
+
+  it('is deterministic, and writeGenerated removes stale topics', async () => {
+    await put('order.placed.json', valid)
+    await put('order.shipped.json', valid)
+    const out = join(dir, 'out')
+    await writeGenerated(out, await generate(dir))
+    expect(await writeGenerated(out, await generate(dir))).toEqual([])
+    await rm(join(dir, 'order.shipped.json'))
+    const next = await generate(dir)
+    expect((await diffGenerated(out, next)).sort()).toEqual([
+      'index.ts',
+      'order.shipped.json.ts',
+      'order.shipped.json.validate.d.ts',
+      'order.shipped.json.validate.js',
+    ])
+    await writeGenerated(out, next)
+    expect((await readdir(out)).some((f) => f.startsWith('order.shipped'))).toBe(false)
+    expect(await readFile(join(out, 'index.ts'), 'utf8')).not.toContain('order.shipped')
+  })
+})

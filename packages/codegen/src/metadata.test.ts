@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import { readTopicMetadata } from './metadata.ts'
+
+const base = {
+  type: 'object',
+  required: ['campaign_id'],
+  properties: { campaign_id: { type: 'string' }, note: { type: 'string' }, tags: { type: 'array' } },
+}
+
+describe('x-kafka topic metadata', () => {
+  it('applies defaults when the block is absent', () => {
+    expect(readTopicMetadata('a.b.json', base)).toEqual({
+      partitions: 3,
+      replicationFactor: 1,
+      key: null,
+      compatibility: 'BACKWARD',
+      config: {},
+    })
+  })
+
+  it('reads every field', () => {
+    const schema = {
+      ...base,
+      'x-kafka': { partitions: 6, replicationFactor: 3, key: 'campaign_id', compatibility: 'FULL_TRANSITIVE', config: { 'retention.ms': '1000' } },
+    }
+    expect(readTopicMetadata('a.b.json', schema)).toEqual({
+      partitions: 6,
+      replicationFactor: 3,
+      key: 'campaign_id',
+      compatibility: 'FULL_TRANSITIVE',
+      config: { 'retention.ms': '1000' },
+    })
+  })
+
+  it.each([
+    [{ partitions: 0 }, /partitions must be an integer ≥ 1, got 0/],
+    [{ partitions: 1.5 }, /partitions must be an integer/],
+    [{ compatibility: 'SIDEWAYS' }, /compatibility must be one of BACKWARD/],
+    [{ key: 'note' }, /key names "note", which must be a required top-level property/],
+    [{ key: 'missing' }, /key names "missing"/],
+    [{ config: { 'retention.ms': 1000 } }, /config must be an object of string values/],
+    [{ partition: 3 }, /unknown field "partition"/],
+    ['three', /must be an object/],
+  ])('rejects %j', (block, message) => {
+    expect(() => readTopicMetadata('a.b.json', { ...base, 'x-kafka': block })).toThrow(message)
+  })
+
+  it('rejects a key property that cannot serve as a message key', () => {
+    const schema = { ...base, required: ['tags'], 'x-kafka': { key: 'tags' } }
+    expect(() => readTopicMetadata('a.b.json', schema)).toThrow(/must be of type string or integer/)
+  })
+})

@@ -1,0 +1,7 @@
+export { TOPICS, topicMetadata, validators } from './generated/index.ts'
+export type { EventMap, TopicName, AssetUpdated, CampaignCreated, CampaignUpdated } from './generated/index.ts'
+export { validate, assertValid, isTopicName, keyOf, formatViolations, unknownTopicError } from './validate.ts'
+export type { ValidationResult } from './validate.ts'
+export { ContractError, isContractError, CONTRACT_ERROR_CODES } from './errors.ts'
+export type { ContractErrorCode, Violation } from './errors.ts'
+export type { EventOf, MessageOf, Publish, PublishOptions, TypedPublisher } from './publish.ts'
