@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Ajv, type AnySchemaObject } from 'ajv'
@@ -21,6 +22,8 @@ export interface TopicSchema {
   metadata: TopicMetadata
   /** The schema as registered and validated: the file's content without the `x-kafka` block. */
   schema: Record<string, unknown>
+  /** sha256 (first 16 hex digits) of `schema` as JSON: the schema identity carried in message headers. */
+  fingerprint: string
 }
 
 export interface GeneratedFile {
@@ -61,7 +64,8 @@ export async function loadSchemas(schemasDir: string): Promise<TopicSchema[]> {
       }
       const metadata = readTopicMetadata(file, parsed)
       const { [METADATA_KEYWORD]: _metadata, ...schema } = parsed
-      topics.push({ topic: file, file, typeName: typeNameOf(file), deadLetterTopic: deadLetterTopicOf(file), metadata, schema })
+      const fingerprint = createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 16)
+      topics.push({ topic: file, file, typeName: typeNameOf(file), deadLetterTopic: deadLetterTopicOf(file), metadata, schema, fingerprint })
     } catch (error) {
       if (error instanceof CodegenError) errors.push(error)
       else throw error
@@ -136,7 +140,7 @@ export async function generate(schemasDir: string): Promise<GeneratedFile[]> {
         types.trim() +
         '\n\n' +
         `export const topic = ${literal(t.topic)} as const\n\n` +
-        `export const metadata = ${literal({ ...t.metadata, typeName: t.typeName, deadLetterTopic: t.deadLetterTopic })} as const\n\n` +
+        `export const metadata = ${literal({ ...t.metadata, typeName: t.typeName, deadLetterTopic: t.deadLetterTopic, fingerprint: t.fingerprint })} as const\n\n` +
         `export const schema = ${literal(t.schema)} as const\n`,
     })
     files.push({ path: `${t.topic}.validate.js`, content: compileValidator(t) })

@@ -27,7 +27,8 @@ export const metadata = {
   "compatibility": "BACKWARD",
   "config": {},
   "typeName": "AssetUpdated",
-  "deadLetterTopic": "asset.updated-dlq.json"
+  "deadLetterTopic": "asset.updated-dlq.json",
+  "fingerprint": "d1377bc486cf1c9e"
 } as const
 
 export const schema = {

@@ -36,7 +36,8 @@ export const metadata = {
   "compatibility": "BACKWARD",
   "config": {},
   "typeName": "CampaignCreated",
-  "deadLetterTopic": "campaign.created-dlq.json"
+  "deadLetterTopic": "campaign.created-dlq.json",
+  "fingerprint": "a37f90c8b533842d"
 } as const
 
 export const schema = {

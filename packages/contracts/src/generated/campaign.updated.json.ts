@@ -29,7 +29,8 @@ export const metadata = {
   "compatibility": "BACKWARD",
   "config": {},
   "typeName": "CampaignUpdated",
-  "deadLetterTopic": "campaign.updated-dlq.json"
+  "deadLetterTopic": "campaign.updated-dlq.json",
+  "fingerprint": "9e71739995302329"
 } as const
 
 export const schema = {

@@ -1,0 +1,59 @@
+// The one seam between topiq and kafkajs (unmaintained since 2023): everything kafkajs-specific that both clients
+// need is created here, so a second transport can replace it later without touching the producer or consumer.
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs'
+import SnappyCodec from 'kafkajs-snappy'
+import type { ResolvedConnection } from './config.ts'
+import type { Logger } from './logger.ts'
+
+export { CompressionTypes, logLevel } from 'kafkajs'
+export type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer, RecordMetadata } from 'kafkajs'
+
+let snappyRegistered = false
+/** kafkajs ships without snappy; kafkajs-snappy is pure JS. Registered once per process. */
+export function registerSnappy(): void {
+  if (snappyRegistered) return
+  CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec
+  snappyRegistered = true
+}
+
+function toLogger(logger: Logger) {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, ...fields } = log
+      const entry = { ...fields, kafkajs: namespace }
+      if (level === logLevel.ERROR) logger.error(message, entry)
+      else if (level === logLevel.WARN) logger.warn(message, entry)
+      else if (level === logLevel.INFO) logger.info(message, entry)
+      else logger.debug(message, entry)
+    }
+}
+
+export interface CreateKafkaOptions {
+  /** kafkajs' own connection retries (not message retries). */
+  retries?: number
+  /** kafkajs log level: its INFO chatter (joins, rebalances) is debug for us. */
+  kafkaLogLevel?: logLevel
+}
+
+export function createKafka(connection: ResolvedConnection, logger: Logger, options: CreateKafkaOptions = {}): Kafka {
+  registerSnappy()
+  const sasl: SASLOptions | undefined =
+    connection.sasl === undefined
+      ? undefined
+      : connection.sasl.mechanism === 'plain'
+        ? { mechanism: 'plain', username: connection.sasl.username, password: connection.sasl.password }
+        : connection.sasl.mechanism === 'scram-sha-256'
+          ? { mechanism: 'scram-sha-256', username: connection.sasl.username, password: connection.sasl.password }
+          : { mechanism: 'scram-sha-512', username: connection.sasl.username, password: connection.sasl.password }
+  return new Kafka({
+    clientId: connection.clientId,
+    brokers: connection.brokers,
+    ...(sasl === undefined ? {} : { sasl }),
+    ...(connection.ssl === undefined ? {} : { ssl: connection.ssl }),
+    connectionTimeout: connection.connectionTimeoutMs,
+    requestTimeout: connection.requestTimeoutMs,
+    logLevel: options.kafkaLogLevel ?? logLevel.WARN,
+    logCreator: toLogger(logger),
+    retry: { retries: options.retries ?? 3, initialRetryTime: 200, maxRetryTime: 5_000 },
+  })
+}
