@@ -1,0 +1,75 @@
+// Helpers for integration tests against a real broker (the local stack). Not for production code.
+import { randomBytes } from 'node:crypto'
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs'
+import type { TopicName } from '@topiq/contracts'
+import { registerSnappy } from './kafka.ts'
+import { provisionTopics, topicPlan } from './topics.ts'
+
+/** A fresh topic prefix, so test files sharing one broker never see each other's messages. */
+export function uniquePrefix(label: string): string {
+  return `t-${label.replace(/[^a-z0-9-]/gi, '-')}-${randomBytes(4).toString('hex')}.`
+}
+
+function rawKafka(brokers: readonly string[]): Kafka {
+  registerSnappy()
+  return new Kafka({ clientId: 'topiq-test', brokers: [...brokers], logLevel: logLevel.NOTHING })
+}
+
+/** Creates the prefixed schema topics and their dead-letter topics. */
+export async function createTestTopics(brokers: readonly string[], prefix: string, topics?: readonly TopicName[]): Promise<string[]> {
+  const admin = rawKafka(brokers).admin()
+  await admin.connect()
+  try {
+    const plan = topicPlan(prefix, topics)
+    await provisionTopics(admin, plan)
+    return plan.map((t) => t.topic)
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+export async function deleteTestTopics(brokers: readonly string[], prefix: string): Promise<void> {
+  const admin = rawKafka(brokers).admin()
+  await admin.connect()
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix))
+    if (topics.length > 0) await admin.deleteTopics({ topics })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+export interface ReadMessage extends KafkaMessage {
+  topic: string
+  partition: number
+}
+
+/** Reads `count` messages from the start of `topics` with a plain kafkajs consumer; rejects after `timeoutMs`. */
+export async function readMessages(
+  brokers: readonly string[],
+  topics: readonly string[],
+  count: number,
+  timeoutMs = 20_000,
+): Promise<ReadMessage[]> {
+  const consumer = rawKafka(brokers).consumer({ groupId: `topiq-test-reader-${randomBytes(4).toString('hex')}` })
+  const received: ReadMessage[] = []
+  await consumer.connect()
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true })
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${received.length} of ${count} messages from ${topics.join(', ')} within ${timeoutMs} ms`)), timeoutMs)
+      void consumer.run({
+        eachMessage: async ({ topic, partition, message }) => {
+          received.push({ ...message, topic, partition })
+          if (received.length >= count) {
+            clearTimeout(timer)
+            resolve()
+          }
+        },
+      })
+    })
+    return received
+  } finally {
+    await consumer.disconnect()
+  }
+}
