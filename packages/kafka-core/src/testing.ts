@@ -39,10 +39,7 @@ export async function deleteTestTopics(brokers: readonly string[], prefix: strin
   }
 }
 
-export interface ReadMessage extends KafkaMessage {
-  topic: string
-  partition: number
-}
+export type ReadMessage = KafkaMessage & { topic: string; partition: number }
 
 /** Reads `count` messages from the start of `topics` with a plain kafkajs consumer; rejects after `timeoutMs`. */
 export async function readMessages(
