@@ -1,3 +1,4 @@
+/// <reference path="./kafkajs-snappy.d.ts" />
 // The one seam between topiq and kafkajs (unmaintained since 2023): everything kafkajs-specific that both clients
 // need is created here, so a second transport can replace it later without touching the producer or consumer.
 import { CompressionCodecs, CompressionTypes, Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs'

@@ -1,0 +1,34 @@
+export {
+  connectionInfo,
+  DEFAULT_SCRAM_PASSWORD,
+  DEFAULTS,
+  HOST,
+  SCRAM_USERNAME,
+  stackConfig,
+  StackConfigError,
+  type ConnectionInfo,
+  type Env,
+  type StackConfig,
+  type StackPorts,
+} from './config.ts'
+export { findJava, JavaNotFoundError, type JavaRuntime } from './java.ts'
+export { ensureRuntime, MavenResolveError, runtimePaths, type Log, type RuntimePaths } from './maven.ts'
+export { probeKafka, probeKafkaSasl, probeRegistry, type ProbeResult } from './probe.ts'
+export {
+  COMPONENTS,
+  ensureStack,
+  formatStatus,
+  stackDown,
+  StackError,
+  stackLogs,
+  stackPids,
+  stackStatus,
+  stackUp,
+  type ComponentName,
+  type ComponentStatus,
+  type DownResult,
+  type StackOptions,
+  type StackStatus,
+  type UpResult,
+} from './stack.ts'
+export { APICURIO_VERSION, KAFKA_VERSION, SCALA_VERSION } from './versions.ts'
