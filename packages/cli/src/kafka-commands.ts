@@ -71,13 +71,13 @@ export async function groupLag(ctx: KafkaCommandContext, groupId: string, topics
     const committed = await admin.fetchOffsets({ groupId, ...(physical === undefined ? {} : { topics: physical }) })
     const rows: LagRow[] = []
     for (const { topic, partitions } of committed) {
-      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p]))
-      for (const p of [...partitions].sort((a, b) => a.partition - b.partition)) {
-        const end = ends.get(p.partition)?.high ?? '0'
-        const low = ends.get(p.partition)?.low ?? '0'
-        // -1 = nothing committed yet: the whole retained range is lag.
-        const from = p.offset === '-1' ? BigInt(low) : BigInt(p.offset)
-        rows.push({ topic: logicalTopic(ctx.prefix, topic), partition: p.partition, committed: p.offset, end, lag: Number(BigInt(end) - from) })
+      const done = new Map(partitions.map((p) => [p.partition, p.offset]))
+      // Every partition of the topic, also those the group never committed on (they count in full).
+      for (const end of [...(await admin.fetchTopicOffsets(topic))].sort((a, b) => a.partition - b.partition)) {
+        const offset = done.get(end.partition) ?? '-1'
+        // -1 = nothing committed yet: with auto.offset.reset=earliest the whole retained range is still to read.
+        const from = offset === '-1' ? BigInt(end.low) : BigInt(offset)
+        rows.push({ topic: logicalTopic(ctx.prefix, topic), partition: end.partition, committed: offset, end: end.high, lag: Number(BigInt(end.high) - from) })
       }
     }
     return rows

@@ -46,7 +46,8 @@ export async function publishCommand(ctx: KafkaCommandContext, options: PublishC
     ...(ctx.connection.sasl === undefined ? {} : { sasl: ctx.connection.sasl }),
     ...(ctx.connection.ssl === undefined ? {} : { ssl: ctx.connection.ssl }),
   })
-  return producer.publish(topic, result.value, {
+  // `return await`: the producer is disposed when this function returns, so the send must finish first.
+  return await producer.publish(topic, result.value, {
     ...(options.key === undefined ? {} : { key: options.key }),
     headers: { source: 'topiq-cli', ...options.headers },
   })

@@ -1,7 +1,7 @@
 /// <reference path="./kafkajs-snappy.d.ts" />
 // The one seam between topiq and kafkajs (unmaintained since 2023): everything kafkajs-specific that both clients
 // need is created here, so a second transport can replace it later without touching the producer or consumer.
-import { CompressionCodecs, CompressionTypes, Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs'
+import kafkajs, { CompressionTypes, Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs'
 import SnappyCodec from 'kafkajs-snappy'
 import type { ResolvedConnection } from './config.ts'
 import type { Logger } from './logger.ts'
@@ -9,11 +9,29 @@ import type { Logger } from './logger.ts'
 export { CompressionTypes, logLevel } from 'kafkajs'
 export type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer, RecordMetadata } from 'kafkajs'
 
+let timeoutWarningMuted = false
+/**
+ * kafkajs 2.2.4's request queue calls setTimeout with a negative delay; Node ≥ 24 prints a TimeoutNegativeWarning
+ * for it (harmless: Node waits 1 ms). Drop exactly that warning, once per process; every other warning still prints.
+ */
+export function muteKafkajsTimeoutWarning(): void {
+  if (timeoutWarningMuted) return
+  timeoutWarningMuted = true
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const options = rest[0]
+    const type = typeof options === 'string' ? options : (options as { type?: string } | undefined)?.type
+    if (type === 'TimeoutNegativeWarning' || (warning instanceof Error && warning.name === 'TimeoutNegativeWarning')) return
+    emitWarning(warning, ...rest)
+  }) as typeof process.emitWarning
+}
+
 let snappyRegistered = false
 /** kafkajs ships without snappy; kafkajs-snappy is pure JS. Registered once per process. */
 export function registerSnappy(): void {
   if (snappyRegistered) return
-  CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec
+  // Node's ESM loader cannot see CompressionCodecs as a named export of the CommonJS kafkajs: use module.exports.
+  kafkajs.CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec
   snappyRegistered = true
 }
 
@@ -38,6 +56,7 @@ export interface CreateKafkaOptions {
 
 export function createKafka(connection: ResolvedConnection, logger: Logger, options: CreateKafkaOptions = {}): Kafka {
   registerSnappy()
+  muteKafkajsTimeoutWarning()
   const sasl: SASLOptions | undefined =
     connection.sasl === undefined
       ? undefined
