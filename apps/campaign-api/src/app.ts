@@ -50,7 +50,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 export function createCampaignApi(options: CampaignApiOptions): Server {
   const { logger } = options
   const timeoutMs = options.publishTimeoutMs ?? 10_000
-  const publisher = () => options.publisher ?? getProducer({ clientId: 'campaign-api', logger })
+  let shared: TypedPublisher<unknown> | undefined
+  // getProducer() reads its options only when it creates the shared producer: ask once, then reuse.
+  const publisher = () => options.publisher ?? (shared ??= getProducer({ clientId: 'campaign-api', logger }))
 
   async function publishOr503(work: () => Promise<unknown>): Promise<void> {
     let timer: NodeJS.Timeout | undefined
