@@ -2,16 +2,10 @@
 // BACKWARD = new schema reads old data; FORWARD = old schema reads new data; FULL = both. Conservative: a change
 // this checker cannot prove safe is reported as breaking, with its path, rather than waved through.
 
-export const COMPATIBILITY_LEVELS = [
-  'BACKWARD',
-  'BACKWARD_TRANSITIVE',
-  'FORWARD',
-  'FORWARD_TRANSITIVE',
-  'FULL',
-  'FULL_TRANSITIVE',
-  'NONE',
-] as const
-export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number]
+import type { CompatibilityLevel } from '@topiq/codegen'
+
+export { COMPATIBILITY_LEVELS } from '@topiq/codegen'
+export type { CompatibilityLevel } from '@topiq/codegen'
 
 export interface BreakingChange {
   /** JSON path of the affected data, `$` for the document root (`$.budget.currency`, `$.tags[*]`). */

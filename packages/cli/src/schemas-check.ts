@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { checkCompatibility, COMPATIBILITY_LEVELS, type BreakingChange, type CompatibilityLevel } from './compat.ts'
+import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from '@topiq/codegen'
+import { checkCompatibility, type BreakingChange } from './compat.ts'
 import { defaultBaseRef, git, tryGit } from './git.ts'
 
 export interface RegistryVerdict {
