@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { nextOffset, PartitionCommits } from './commits.ts'
+
+type Offsets = { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }
+
+/** A stand-in for kafkajs' commitOffsetsIfNecessary whose commits complete (or fail) when the test says so. */
+function coordinator() {
+  const sent: { offset: string; settle: (error?: Error) => void }[] = []
+  const commitOffsetsIfNecessary = (offsets?: Offsets) =>
+    new Promise<void>((resolve, reject) => {
+      const offset = offsets?.topics[0]?.partitions[0]?.offset ?? '?'
+      sent.push({ offset, settle: (error) => (error === undefined ? resolve() : reject(error)) })
+    })
+  return { sent, payload: { commitOffsetsIfNecessary } }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('PartitionCommits', () => {
+  it('commits the next offset to read', () => {
+    expect(nextOffset('41')).toBe('42')
+    expect(nextOffset('9007199254740993')).toBe('9007199254740994')
+  })
+
+  it('sends a commit per chunk, folds chunks into the next commit while one is in flight, and flush confirms the rest', async () => {
+    const { sent, payload } = coordinator()
+    const commits = new PartitionCommits(payload, 't', 0)
+    commits.commit('99')
+    expect(sent.map((c) => c.offset)).toEqual(['100'])
+    commits.commit('199') // the first is still in flight: carried by the next one
+    commits.handled('250')
+    expect(sent).toHaveLength(1)
+    sent[0]?.settle()
+    await tick()
+    commits.commit('299')
+    expect(sent.map((c) => c.offset)).toEqual(['100', '300'])
+    commits.handled('342')
+    let flushed = false
+    const flushing = commits.flush().then(() => (flushed = true))
+    await tick()
+    expect(flushed).toBe(false) // waits for the commit in flight first
+    sent[1]?.settle()
+    await tick()
+    expect(sent.map((c) => c.offset)).toEqual(['100', '300', '343'])
+    expect(flushed).toBe(false)
+    sent[2]?.settle()
+    await flushing
+    expect(flushed).toBe(true)
+  })
+
+  it('flush with nothing handled sends nothing', async () => {
+    const { sent, payload } = coordinator()
+    await new PartitionCommits(payload, 't', 0).flush()
+    expect(sent).toEqual([])
+  })
+
+  it('surfaces a failed commit at the next commit, and flush then commits everything handled since', async () => {
+    const { sent, payload } = coordinator()
+    const commits = new PartitionCommits(payload, 't', 3)
+    commits.commit('9')
+    sent[0]?.settle(new Error('REBALANCE_IN_PROGRESS'))
+    await tick()
+    expect(() => commits.commit('19')).toThrow('REBALANCE_IN_PROGRESS')
+    const flushing = commits.flush()
+    await tick()
+    expect(sent.map((c) => c.offset)).toEqual(['10', '20'])
+    sent[1]?.settle()
+    await flushing
+  })
+})

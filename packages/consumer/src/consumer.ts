@@ -1,0 +1,471 @@
+import { setImmediate as yieldToEventLoop, setTimeout as delay } from 'node:timers/promises'
+import { isContractError, topicMetadata, type MessageOf, type TopicName } from '@topiq/contracts'
+import {
+  createKafka,
+  isKafkaClientError,
+  KafkaClientError,
+  physicalTopic,
+  translateKafkaError,
+  type Consumer,
+  type EachBatchPayload,
+  type KafkaMessage,
+  type Logger,
+  type Producer,
+} from '@topiq/kafka-core'
+import { PartitionCommits } from './commits.ts'
+import { deadLetterRecord, type DeadLetterReason } from './dead-letter.ts'
+import { ConsumerError, errorMessage, isConsumerError } from './errors.ts'
+import { decodeMessage } from './message.ts'
+import {
+  resolveOptions,
+  type ConsumerOptions,
+  type HandlerResult,
+  type MessageHandler,
+  type ResolvedConsumerOptions,
+} from './options.ts'
+import { registerShutdown, unregisterShutdown } from './signals.ts'
+
+export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+export interface StartOptions {
+  /** `true` (default): resolve once the consumer has stopped. `false`: resolve once it is consuming. */
+  blocking?: boolean
+}
+
+/** Partitions of each subscribed topic currently assigned to this member (logical topic names). */
+export type Assignment<T extends TopicName> = { [K in T]?: number[] }
+
+type Kafka = ReturnType<typeof createKafka>
+
+interface Route {
+  logical: TopicName
+  physical: string
+  deadLetterTopic: string
+  handler: MessageHandler<TopicName>
+}
+
+/** What became of one message: it may be committed, or processing of its partition stops here. */
+const HANDLED = 0
+const ABORTED = 1 // stopping or rebalancing while waiting to retry: left uncommitted, redelivered later
+const FATAL = 2 // the consumer is stopping with an error: left uncommitted
+type Outcome = typeof HANDLED | typeof ABORTED | typeof FATAL
+
+/** Why a handler call failed (returned false, threw, rejected), or undefined when it succeeded. */
+async function failureOf(call: () => HandlerResult | Promise<HandlerResult>): Promise<string | undefined> {
+  try {
+    return (await call()) === false ? 'handler returned false' : undefined
+  } catch (error) {
+    return `handler threw: ${errorMessage(error)}`
+  }
+}
+
+/**
+ * Typed Kafka consumer (the Python guide's `KafkaConsumerClient`). At-least-once: an offset is committed only after
+ * its message was handled or written to the dead-letter topic.
+ *
+ * ```ts
+ * const consumer = new KafkaConsumerClient({
+ *   topics: ['campaign.created.json', 'campaign.updated.json'],
+ *   groupId: 'campaign-processor',
+ *   messageHandler: async (message) => {
+ *     switch (message.topic) {
+ *       case 'campaign.created.json': … message.value.name …; break
+ *       case 'campaign.updated.json': …; break
+ *     }
+ *   },
+ * })
+ * await consumer.start() // blocks until stopped (SIGTERM/SIGINT or stop())
+ * ```
+ */
+export class KafkaConsumerClient<T extends TopicName> {
+  readonly groupId: string
+  /** Logical topic names subscribed to. */
+  readonly topics: readonly T[]
+  readonly shutdownTimeoutMs: number
+  readonly logger: Logger
+
+  private readonly options: ResolvedConsumerOptions
+  private readonly routes = new Map<string, Route>()
+  private readonly stopRequested = new AbortController()
+  private readonly finished: Promise<void>
+  private settle!: (error?: Error) => void
+  private state: ConsumerState = 'idle'
+  private starting: Promise<void> | undefined
+  private stopping: Promise<void> | undefined
+  private consumer: Consumer | undefined
+  private producer: Producer | undefined
+  private fatal: Error | undefined
+  private lastHeartbeat = 0
+  private currentAssignment: Assignment<T> = {}
+  private readonly assignmentListeners = new Set<(assignment: Assignment<T>) => void>()
+
+  constructor(options: ConsumerOptions<T>) {
+    const resolved = resolveOptions(options)
+    this.options = resolved
+    this.groupId = resolved.groupId
+    this.topics = resolved.topics as T[]
+    this.shutdownTimeoutMs = resolved.shutdownTimeoutMs
+    this.logger = resolved.logger
+    for (const logical of resolved.topics) {
+      // Handlers are typed per topic for the caller; each is only ever called with messages of the topic it is
+      // routed by, which is what its MessageHandler<K> expects.
+      const handler = (options.handlers?.[logical as T] ?? options.messageHandler) as unknown as MessageHandler<TopicName>
+      const physical = physicalTopic(resolved.topicPrefix, logical)
+      const deadLetterTopic = physicalTopic(resolved.topicPrefix, topicMetadata[logical].deadLetterTopic)
+      this.routes.set(physical, { logical, physical, deadLetterTopic, handler })
+    }
+    this.finished = new Promise<void>((resolve, reject) => {
+      this.settle = (error) => (error === undefined ? resolve() : reject(error))
+    })
+    // A stop caused by an error is reported through start({blocking: true}) / wait(); never as an unhandled rejection.
+    this.finished.catch(() => undefined)
+  }
+
+  get status(): ConsumerState {
+    return this.state
+  }
+
+  /** The error that stopped the consumer (a failing message with dead-lettering off, a dead-letter write), if any. */
+  get error(): Error | undefined {
+    return this.fatal
+  }
+
+  /**
+   * Connects, checks that the topics (and dead-letter topics) exist, joins the group and starts consuming.
+   * `{blocking: true}` (default) resolves when the consumer has stopped and rejects with the error that stopped it;
+   * `{blocking: false}` resolves once it is consuming (then use `wait()`).
+   */
+  async start(options: StartOptions = {}): Promise<void> {
+    if (this.state !== 'idle') {
+      throw new ConsumerError('INVALID_STATE', `start() on a ${this.state} consumer: a KafkaConsumerClient runs once; create a new one to consume again`)
+    }
+    this.state = 'starting'
+    this.starting = this.connect()
+    try {
+      await this.starting
+    } catch (error) {
+      const failure = this.translate(error)
+      await this.teardown()
+      this.state = 'stopped'
+      this.settle(failure)
+      throw failure
+    }
+    if (this.state === 'starting') {
+      this.state = 'running'
+      if (this.options.handleSignals) registerShutdown(this)
+      this.logger.info('consumer running', { groupId: this.groupId, topics: this.topics, prefix: this.options.topicPrefix })
+    }
+    if (options.blocking ?? true) await this.wait()
+  }
+
+  /** Resolves when the consumer has stopped; rejects with the error that stopped it, if one did. */
+  wait(): Promise<void> {
+    return this.finished
+  }
+
+  /**
+   * Stops fetching, lets the message in hand finish (a pending retry is abandoned: that message stays uncommitted),
+   * commits what was handled and leaves the group. Idempotent. Rejects with `SHUTDOWN_TIMEOUT` after
+   * `shutdownTimeoutMs`.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown()
+    return this.stopping
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop()
+  }
+
+  /** Partitions currently assigned to this member, by logical topic. */
+  assignment(): Assignment<T> {
+    return structuredClone(this.currentAssignment)
+  }
+
+  /** Called after every group join (start and each rebalance) with the new assignment. Returns an unsubscribe. */
+  onAssignment(listener: (assignment: Assignment<T>) => void): () => void {
+    this.assignmentListeners.add(listener)
+    return () => this.assignmentListeners.delete(listener)
+  }
+
+  private async connect(): Promise<void> {
+    const o = this.options
+    const kafka = createKafka(o.connection, this.logger)
+    await this.checkTopics(kafka)
+    const consumer = kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs,
+      heartbeatInterval: o.heartbeatIntervalMs,
+      maxWaitTimeInMs: o.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+    })
+    this.consumer = consumer
+    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onGroupJoin(event.payload.memberAssignment))
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (event.payload.restart) return // kafkajs restarts on its own after a retriable error
+      const cause = this.translate(event.payload.error)
+      this.fail(new ConsumerError('CRASHED', `consumer group "${o.groupId}" crashed and kafkajs will not restart it: ${cause.message}`, { cause }))
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: o.autoOffsetReset === 'earliest' })
+    if (o.deadLetter) {
+      const producer = kafka.producer({
+        allowAutoTopicCreation: false,
+        // Same partition number as the source message: the dead-letter topic has as many partitions as its source.
+        createPartitioner: () => ({ message, partitionMetadata }) => (message.partition ?? 0) % Math.max(1, partitionMetadata.length),
+      })
+      this.producer = producer
+      await producer.connect()
+    }
+    await consumer.run({
+      autoCommit: o.autoCommit,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.eachBatch(payload),
+    })
+  }
+
+  /** Auto topic creation is off: name every missing topic now instead of failing on the first message. */
+  private async checkTopics(kafka: Kafka): Promise<void> {
+    const needed = [...this.routes.values()].flatMap((r) => (this.options.deadLetter ? [r.physical, r.deadLetterTopic] : [r.physical]))
+    const admin = kafka.admin()
+    await admin.connect()
+    let existing: Set<string>
+    try {
+      existing = new Set(await admin.listTopics())
+    } finally {
+      await admin.disconnect()
+    }
+    const missing = needed.filter((t) => !existing.has(t))
+    if (missing.length === 0) return
+    const prefix = this.options.topicPrefix === '' ? '' : ` (with KAFKA_TOPIC_PREFIX=${this.options.topicPrefix})`
+    throw new KafkaClientError(
+      'TOPIC_NOT_FOUND',
+      `topic(s) ${missing.map((t) => `"${t}"`).join(', ')} do not exist on ${this.options.connection.brokers.join(',')}. ` +
+        `Create them first${prefix}: \`pnpm topiq topics create\` creates every topic in schemas/ and its dead-letter topic ` +
+        '(the Python guide\'s create-topics.sh).',
+      { ...(missing[0] === undefined ? {} : { topic: missing[0] }) },
+    )
+  }
+
+  private onGroupJoin(memberAssignment: Record<string, number[]>): void {
+    const next: Assignment<T> = {}
+    for (const [physical, partitions] of Object.entries(memberAssignment)) {
+      const route = this.routes.get(physical)
+      if (route !== undefined) next[route.logical as T] = [...partitions].sort((a, b) => a - b)
+    }
+    this.currentAssignment = next
+    this.logger.info('joined group', { groupId: this.groupId, assignment: next })
+    for (const listener of this.assignmentListeners) listener(structuredClone(next))
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload
+    const route = this.routes.get(batch.topic)
+    if (route === undefined || this.fatal !== undefined) return
+    const { partition, messages } = batch
+    const commits = this.options.autoCommit ? undefined : new PartitionCommits(payload, batch.topic, partition)
+    const { maxPollRecords, heartbeatIntervalMs } = this.options
+    let inChunk = 0
+    try {
+      for (const message of messages) {
+        if (!payload.isRunning() || this.fatal !== undefined) break
+        const handled = this.process(route, partition, message, payload)
+        if ((handled === HANDLED ? handled : await handled) !== HANDLED) break
+        payload.resolveOffset(message.offset)
+        if (++inChunk >= maxPollRecords) {
+          inChunk = 0
+          // Between chunks, let pending I/O in: a synchronous handler would otherwise run the whole batch in one
+          // turn of the event loop, and no commit response (nor signal) could arrive before its end.
+          await yieldToEventLoop()
+          commits?.commit(message.offset)
+          // Only consumer.seek() makes a batch stale, which this client never calls; checked per chunk as a guard.
+          if (payload.isStale()) break
+        } else commits?.handled(message.offset)
+        if (Date.now() - this.lastHeartbeat >= heartbeatIntervalMs) {
+          this.lastHeartbeat = Date.now()
+          await payload.heartbeat()
+        }
+      }
+    } catch (error) {
+      // Typically a rebalance noticed by a heartbeat: commit what was handled while the generation still accepts
+      // it, then let kafkajs rejoin. Anything not committed is redelivered: at-least-once.
+      await commits?.flush().catch((e: unknown) =>
+        this.logger.warn('commit before rebalance failed; those messages will be redelivered', { topic: route.logical, partition, error: errorMessage(e) }),
+      )
+      throw error
+    }
+    await commits?.flush()
+  }
+
+  /**
+   * One message: decode, validate, call the handler; retry, dead-letter. Returns HANDLED synchronously when a
+   * synchronous handler succeeds at once, so the common path costs no promise.
+   */
+  private process(route: Route, partition: number, raw: KafkaMessage, payload: EachBatchPayload): Outcome | Promise<Outcome> {
+    const decoded = decodeMessage(route.logical, partition, raw)
+    if (!decoded.ok) return this.deadLetter(route, partition, raw, decoded.reason, decoded.error, 0)
+    const message = decoded.message as MessageOf<TopicName>
+    let result: HandlerResult | Promise<HandlerResult>
+    try {
+      result = route.handler(message)
+    } catch (error) {
+      return this.retry(route, partition, raw, message, `handler threw: ${errorMessage(error)}`, payload)
+    }
+    if (result === undefined || result === true) return HANDLED
+    if (result === false) return this.retry(route, partition, raw, message, 'handler returned false', payload)
+    return this.afterAsyncHandler(result, route, partition, raw, message, payload)
+  }
+
+  private async afterAsyncHandler(
+    result: Promise<HandlerResult>,
+    route: Route,
+    partition: number,
+    raw: KafkaMessage,
+    message: MessageOf<TopicName>,
+    payload: EachBatchPayload,
+  ): Promise<Outcome> {
+    const failure = await failureOf(() => result)
+    return failure === undefined ? HANDLED : this.retry(route, partition, raw, message, failure, payload)
+  }
+
+  /** After the first call failed: back off, call again, …, then dead-letter once `retry.attempts` calls failed. */
+  private async retry(route: Route, partition: number, raw: KafkaMessage, message: MessageOf<TopicName>, firstFailure: string, payload: EachBatchPayload): Promise<Outcome> {
+    const { backoffMs } = this.options
+    let failure = firstFailure
+    for (let attempt = 1; ; attempt++) {
+      const wait = backoffMs[attempt - 1]
+      if (wait === undefined) {
+        const text = `offset ${raw.offset} of ${route.logical} partition ${partition} failed ${attempt} time(s); last: ${failure}`
+        return this.deadLetter(route, partition, raw, 'HANDLER_FAILED', text, attempt)
+      }
+      this.logger.warn('handler failed; retrying', { topic: route.logical, partition, offset: raw.offset, attempt, retryInMs: wait, error: failure })
+      if (!(await this.backoff(wait, payload))) return ABORTED
+      const next = await failureOf(() => route.handler(message))
+      if (next === undefined) return HANDLED
+      failure = next
+    }
+  }
+
+  /** Waits `ms`, heartbeating so the group keeps us; false if the consumer stops or the partition moves meanwhile. */
+  private async backoff(ms: number, payload: EachBatchPayload): Promise<boolean> {
+    const deadline = Date.now() + ms
+    for (;;) {
+      if (this.stopRequested.signal.aborted || !payload.isRunning() || payload.isStale()) return false
+      const left = deadline - Date.now()
+      if (left <= 0) return true
+      try {
+        await delay(Math.min(left, this.options.heartbeatIntervalMs), undefined, { signal: this.stopRequested.signal })
+      } catch {
+        return false // stop() aborted the wait
+      }
+      await payload.heartbeat() // throws when the group rebalances: eachBatch commits what it can and rejoins
+      this.lastHeartbeat = Date.now()
+    }
+  }
+
+  private async deadLetter(route: Route, partition: number, raw: KafkaMessage, reason: DeadLetterReason, error: string, attempts: number): Promise<Outcome> {
+    const where = { topic: route.logical, partition, offset: raw.offset }
+    if (this.producer === undefined) {
+      this.fail(
+        new ConsumerError(
+          reason === 'HANDLER_FAILED' ? 'HANDLER_FAILED' : 'UNPROCESSABLE_MESSAGE',
+          `${error}. Dead-lettering is off (deadLetter: false): the consumer stops and the offset stays uncommitted, ` +
+            'so the message is read again after a restart. Fix the cause, or turn dead-lettering on.',
+          where,
+        ),
+      )
+      return FATAL
+    }
+    try {
+      await this.producer.send({
+        topic: route.deadLetterTopic,
+        acks: -1, // all in-sync replicas: the dead letter must be durable before the original offset is committed
+        messages: [deadLetterRecord({ topic: route.physical, partition, message: raw, groupId: this.groupId }, { reason, error, attempts })],
+      })
+    } catch (cause) {
+      const translated = translateKafkaError(cause, { ...this.connectionContext(), topic: route.deadLetterTopic })
+      this.fail(
+        new ConsumerError(
+          'DEAD_LETTER_FAILED',
+          `could not write offset ${raw.offset} of ${route.logical} partition ${partition} to dead-letter topic "${route.deadLetterTopic}": ` +
+            `${translated.message} The offset was not committed; the consumer stops and the message is read again after a restart.`,
+          { ...where, cause: translated },
+        ),
+      )
+      return FATAL
+    }
+    this.logger.warn('message dead-lettered', { ...where, deadLetterTopic: route.deadLetterTopic, reason, attempts, error })
+    return HANDLED
+  }
+
+  /** Stops the consumer with `error` (reported by wait()/start()); the message in hand is not committed. */
+  private fail(error: Error): void {
+    if (this.fatal !== undefined) return
+    this.fatal = error
+    this.logger.error('consumer stopping on error', { error: error.message, code: isConsumerError(error) ? error.code : undefined })
+    // Not awaited: kafkajs' stop waits for the running eachBatch, which is what called us.
+    void this.stop().catch(() => undefined)
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.state === 'idle') {
+      this.state = 'stopped'
+      this.settle()
+      return
+    }
+    await this.starting?.catch(() => undefined)
+    if (this.state === 'stopped') return // start() failed and cleaned up already
+    this.state = 'stopping'
+    this.stopRequested.abort()
+    this.logger.info('stopping consumer: finishing in-flight messages, committing, leaving the group', { groupId: this.groupId })
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new ConsumerError(
+              'SHUTDOWN_TIMEOUT',
+              `consumer group "${this.groupId}" did not stop within shutdownTimeoutMs (${this.shutdownTimeoutMs} ms): a handler is still running. ` +
+                'Messages handled but not committed will be redelivered.',
+            ),
+          ),
+        this.shutdownTimeoutMs,
+      )
+    })
+    try {
+      await Promise.race([this.teardown(), timeout])
+    } catch (error) {
+      this.state = 'stopped'
+      unregisterShutdown(this)
+      this.settle(error as Error)
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
+    this.state = 'stopped'
+    unregisterShutdown(this)
+    this.logger.info('consumer stopped', { groupId: this.groupId })
+    this.settle(this.fatal)
+  }
+
+  /** Consumer first (waits for the batch in hand and its commits, leaves the group), then the dead-letter producer. */
+  private async teardown(): Promise<void> {
+    for (const client of [this.consumer, this.producer]) {
+      try {
+        await client?.disconnect()
+      } catch (error) {
+        this.logger.warn('disconnect failed', { groupId: this.groupId, error: errorMessage(error) })
+      }
+    }
+  }
+
+  private connectionContext(): { brokers: readonly string[]; brokerSource: string } {
+    return { brokers: this.options.connection.brokers, brokerSource: this.options.connection.brokerSource }
+  }
+
+  private translate(error: unknown): Error {
+    if (isConsumerError(error) || isKafkaClientError(error) || isContractError(error)) return error
+    return translateKafkaError(error, this.connectionContext())
+  }
+}

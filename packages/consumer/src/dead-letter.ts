@@ -1,0 +1,72 @@
+import type { IHeaders, KafkaMessage, Message } from '@topiq/kafka-core'
+
+/** Headers added to a dead-lettered message, next to the original headers (which are kept as they were). */
+export const DLQ_HEADER = {
+  /** Physical topic the message was read from (prefix included), so it can be found and replayed. */
+  originalTopic: 'x-dlq-original-topic',
+  originalPartition: 'x-dlq-original-partition',
+  originalOffset: 'x-dlq-original-offset',
+  /** The original message's timestamp (ms since epoch); the dead-letter record carries its own. */
+  originalTimestamp: 'x-dlq-original-timestamp',
+  /** What went wrong, in words: the JSON paths of a validation failure, the decode error, the handler's error. */
+  error: 'x-dlq-error',
+  /** One of DEAD_LETTER_REASONS. */
+  errorCode: 'x-dlq-error-code',
+  /** Handler calls made; 0 when the message never reached the handler (decode or validation failure). */
+  attempts: 'x-dlq-attempts',
+  /** When it was dead-lettered, RFC 3339. */
+  failedAt: 'x-dlq-failed-at',
+  /** The consumer group that gave up on it (another group may have handled it fine). */
+  consumerGroup: 'x-dlq-consumer-group',
+} as const
+
+export const DEAD_LETTER_REASONS = [
+  /** Not JSON, not the registry wire format, empty, or a tombstone. */
+  'DECODE_FAILED',
+  /** Decoded, but does not match the topic's schema. */
+  'INVALID_PAYLOAD',
+  /** The handler returned false or threw on every attempt. */
+  'HANDLER_FAILED',
+] as const
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number]
+
+export interface DeadLetterFailure {
+  reason: DeadLetterReason
+  error: string
+  attempts: number
+}
+
+export interface DeadLetterSource {
+  /** Physical topic. */
+  topic: string
+  partition: number
+  message: KafkaMessage
+  groupId: string
+}
+
+/** Headers are small: a pathological error text (a huge stack, a giant payload echoed back) is cut. */
+const MAX_ERROR_BYTES = 4_096
+
+function truncate(text: string): string {
+  if (Buffer.byteLength(text) <= MAX_ERROR_BYTES) return text
+  return `${Buffer.from(text).subarray(0, MAX_ERROR_BYTES - 20).toString('utf8')}… [truncated]`
+}
+
+/**
+ * The record written to the dead-letter topic: the ORIGINAL key and value bytes (replayable as they were), the
+ * original headers, the `x-dlq-*` headers, and the original partition number (the dead-letter topic is created
+ * with as many partitions as its source, so per-key order holds there too).
+ */
+export function deadLetterRecord(source: DeadLetterSource, failure: DeadLetterFailure, now: Date = new Date()): Message {
+  const headers: IHeaders = { ...source.message.headers }
+  headers[DLQ_HEADER.originalTopic] = source.topic
+  headers[DLQ_HEADER.originalPartition] = String(source.partition)
+  headers[DLQ_HEADER.originalOffset] = source.message.offset
+  headers[DLQ_HEADER.originalTimestamp] = source.message.timestamp
+  headers[DLQ_HEADER.error] = truncate(failure.error)
+  headers[DLQ_HEADER.errorCode] = failure.reason
+  headers[DLQ_HEADER.attempts] = String(failure.attempts)
+  headers[DLQ_HEADER.failedAt] = now.toISOString()
+  headers[DLQ_HEADER.consumerGroup] = source.groupId
+  return { key: source.message.key, value: source.message.value, partition: source.partition, headers }
+}

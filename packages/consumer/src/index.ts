@@ -1,0 +1,20 @@
+export { KafkaConsumerClient } from './consumer.ts'
+export type { Assignment, ConsumerState, StartOptions } from './consumer.ts'
+export { DEFAULTS, backoffSchedule } from './options.ts'
+export type {
+  AutoOffsetReset,
+  CommonConsumerOptions,
+  ConsumerOptions,
+  ConsumerSettings,
+  HandlerResult,
+  HandlersConsumerOptions,
+  MessageHandler,
+  RetryOptions,
+  TopicHandlers,
+  TopicsConsumerOptions,
+} from './options.ts'
+export { DLQ_HEADER, DEAD_LETTER_REASONS } from './dead-letter.ts'
+export type { DeadLetterReason } from './dead-letter.ts'
+export { ConsumerError, isConsumerError, CONSUMER_ERROR_CODES } from './errors.ts'
+export type { ConsumerErrorCode } from './errors.ts'
+export type { MessageOf, EventOf, TopicName } from '@topiq/contracts'

@@ -1,0 +1,117 @@
+import { isContractError } from '@topiq/contracts'
+import { isKafkaClientError, silentLogger } from '@topiq/kafka-core'
+import { describe, expect, it } from 'vitest'
+import { backoffSchedule, DEFAULTS, resolveOptions } from './options.ts'
+import type { ConsumerOptions } from './options.ts'
+import type { TopicName } from '@topiq/contracts'
+
+const base = { groupId: 'g', topics: ['campaign.created.json'] as const, messageHandler: () => true, logger: silentLogger, env: {} }
+
+function configError(options: Record<string, unknown>): string {
+  try {
+    resolveOptions({ ...base, ...options } as unknown as ConsumerOptions<TopicName>)
+  } catch (error) {
+    if (isKafkaClientError(error, 'CONFIG_INVALID') || isContractError(error)) return error.message
+    throw error
+  }
+  throw new Error('expected a configuration error')
+}
+
+describe('resolveOptions', () => {
+  it("applies the Python guide's consumer defaults", () => {
+    const o = resolveOptions(base)
+    expect(o).toMatchObject({
+      autoCommit: false,
+      autoOffsetReset: 'earliest',
+      maxPollRecords: 100,
+      sessionTimeoutMs: 30_000,
+      heartbeatIntervalMs: 10_000,
+      deadLetter: true,
+      handleSignals: true,
+      topicPrefix: '',
+      retry: DEFAULTS.retry,
+    })
+  })
+
+  it('lets every default be overridden', () => {
+    const o = resolveOptions({
+      ...base,
+      autoCommit: true,
+      autoOffsetReset: 'latest',
+      maxPollRecords: 50,
+      sessionTimeoutMs: 12_000,
+      heartbeatIntervalMs: 4_000,
+      maxWaitTimeMs: 100,
+      retry: { attempts: 5 },
+      deadLetter: false,
+      handleSignals: false,
+      shutdownTimeoutMs: 5_000,
+      topicPrefix: 'dev-a.',
+      partitionsConsumedConcurrently: 3,
+      brokers: 'k1:9092,k2:9092',
+    })
+    expect(o).toMatchObject({
+      autoCommit: true,
+      autoOffsetReset: 'latest',
+      maxPollRecords: 50,
+      sessionTimeoutMs: 12_000,
+      heartbeatIntervalMs: 4_000,
+      maxWaitTimeMs: 100,
+      retry: { attempts: 5, initialBackoffMs: 500, maxBackoffMs: 5_000 },
+      deadLetter: false,
+      handleSignals: false,
+      shutdownTimeoutMs: 5_000,
+      topicPrefix: 'dev-a.',
+      partitionsConsumedConcurrently: 3,
+    })
+    expect(o.connection.brokers).toEqual(['k1:9092', 'k2:9092'])
+  })
+
+  it('takes the topic prefix from KAFKA_TOPIC_PREFIX when the option is absent', () => {
+    expect(resolveOptions({ ...base, env: { KAFKA_TOPIC_PREFIX: 'ci-7.' } }).topicPrefix).toBe('ci-7.')
+  })
+
+  it('takes the topics from the keys of a handler map, without duplicates from a topics list', () => {
+    const handlers = { 'campaign.updated.json': () => true, 'asset.updated.json': () => undefined }
+    expect(resolveOptions({ groupId: 'g', handlers, env: {} }).topics).toEqual(['campaign.updated.json', 'asset.updated.json'])
+    expect(resolveOptions({ ...base, topics: ['campaign.created.json', 'campaign.created.json'] }).topics).toEqual(['campaign.created.json'])
+  })
+
+  it.each([
+    [{ groupId: ' ' }, /groupId must be a non-empty string/],
+    [{ topics: [] }, /at least one topic/],
+    [{ topics: ['campaign.deleted.json'] }, /unknown topic "campaign.deleted.json".*Known topics/],
+    [{ handlers: { 'campaign.created.json': () => true } }, /either `topics` with one `messageHandler`, or `handlers`/],
+    [{ messageHandler: undefined }, /either `topics` with one `messageHandler`, or `handlers`/],
+    [{ messageHandler: 'nope' }, /messageHandler must be a function/],
+    [{ autoOffsetReset: 'beginning' }, /autoOffsetReset must be 'earliest' or 'latest'/],
+    [{ maxPollRecords: 0 }, /maxPollRecords must be an integer ≥ 1, got 0/],
+    [{ heartbeatIntervalMs: 30_000 }, /heartbeatIntervalMs \(30000\) must be below sessionTimeoutMs \(30000\)/],
+    [{ retry: { attempts: 0 } }, /retry.attempts must be an integer ≥ 1/],
+    [{ retry: { initialBackoffMs: 2_000, maxBackoffMs: 1_000 } }, /maxBackoffMs \(1000\) must not be below/],
+    [{ retry: { attempts: 8, initialBackoffMs: 1_000, maxBackoffMs: 8_000 } }, /wait 39000 ms in total \(1000 \+ 2000 \+ 4000 \+ 8000 \+ 8000 \+ 8000 \+ 8000\), not below sessionTimeoutMs \(30000\)/],
+    [{ shutdownTimeoutMs: -1 }, /shutdownTimeoutMs must be an integer ≥ 1/],
+    [{ topicPrefix: 'a b' }, /topic prefix "a b" may only contain/],
+  ])('rejects %j', (options, message) => {
+    expect(configError(options)).toMatch(message)
+  })
+
+  it('rejects a handler map entry that is not a function', () => {
+    expect(() => resolveOptions({ groupId: 'g', handlers: { 'campaign.created.json': 1 }, env: {} } as unknown as ConsumerOptions<TopicName>)).toThrow(
+      /handlers\["campaign.created.json"\] must be a function/,
+    )
+  })
+})
+
+describe('backoffSchedule', () => {
+  it('doubles from the initial wait up to the cap, one wait per retry', () => {
+    expect(backoffSchedule({ attempts: 1, initialBackoffMs: 500, maxBackoffMs: 5_000 })).toEqual([])
+    expect(backoffSchedule(DEFAULTS.retry)).toEqual([500, 1_000])
+    expect(backoffSchedule({ attempts: 6, initialBackoffMs: 300, maxBackoffMs: 2_000 })).toEqual([300, 600, 1_200, 2_000, 2_000])
+  })
+
+  it('keeps the default total backoff well below the default session timeout', () => {
+    const total = backoffSchedule(DEFAULTS.retry).reduce((a, b) => a + b, 0)
+    expect(total).toBeLessThan(DEFAULTS.sessionTimeoutMs / 2)
+  })
+})

@@ -1,0 +1,503 @@
+import { randomUUID } from 'node:crypto'
+import {
+  ContractError,
+  formatViolations,
+  isTopicName,
+  topicMetadata,
+  unknownTopicError,
+  validate,
+  validators,
+  type EventMap,
+  type PublishOptions,
+  type TopicName,
+  type TypedPublisher,
+  type Violation,
+} from '@topiq/contracts'
+import {
+  CompressionTypes,
+  KafkaClientError,
+  RegistryClient,
+  createKafka,
+  encodeWire,
+  physicalTopic,
+  translateKafkaError,
+  type Logger,
+  type Message,
+  type Producer,
+  type RecordMetadata,
+} from '@topiq/kafka-core'
+import { Partitioners } from 'kafkajs'
+import { checkUserHeaders, headerTemplate, headersOf, isoNow, type HeaderTemplate } from './headers.ts'
+import { resolveProducerOptions, type Acks, type Compression, type ProducerOptions, type ResolvedProducerOptions } from './options.ts'
+
+export interface PublishResult {
+  /** Logical topic (what the types know). */
+  topic: TopicName
+  /** Physical topic: prefix + topic. */
+  physicalTopic: string
+  partition: number
+  offset: string
+  /** The `ce_id` header: consumers deduplicate at-least-once deliveries with it. */
+  eventId: string
+}
+
+export interface PublishBatchResult {
+  topic: TopicName
+  physicalTopic: string
+  count: number
+  /** `ce_id` of each payload, in input order. */
+  eventIds: string[]
+  /** First offset written per partition (messages of one partition keep their input order). */
+  partitions: { partition: number; baseOffset: string }[]
+}
+
+export interface PublishBatchOptions {
+  /** Headers added to every message of the batch. */
+  headers?: Readonly<Record<string, string>>
+}
+
+/** The Python guide's `send_message` input, typed by topic: `value` must be that topic's payload. */
+export type OutgoingMessage<T extends TopicName = TopicName> = {
+  [K in T]: {
+    topic: K
+    value: EventMap[K]
+    /** Defaults to the field the topic's metadata names (e.g. `campaign_id`). */
+    key?: string
+    headers?: Readonly<Record<string, string>>
+  }
+}[T]
+
+/** Why one message of a `sendBatch` was not sent. */
+export interface BatchFailure {
+  /** Position in the input array. */
+  index: number
+  topic: string
+  /** `invalid`: rejected before sending (nothing of it left the process); `send-failed`: the request failed. */
+  reason: 'invalid' | 'send-failed'
+  error: ContractError | KafkaClientError
+}
+
+export interface SendBatchOptions {
+  /** Called once, after the batch, with every message that was not sent (also logged). */
+  onFailure?: (failures: readonly BatchFailure[]) => void
+}
+
+export type ProducerState = 'idle' | 'connecting' | 'connected' | 'closing' | 'closed'
+
+const COMPRESSION_CODES: Record<Compression, CompressionTypes> = {
+  snappy: CompressionTypes.Snappy,
+  gzip: CompressionTypes.GZIP,
+  none: CompressionTypes.None,
+}
+
+/** What every message of a topic shares, hoisted out of the per-message path. */
+interface Route {
+  schemaId: number | undefined
+  physical: string
+  template: HeaderTemplate
+  check: (payload: unknown) => boolean
+  keyOf: (payload: unknown) => string | null
+}
+
+/**
+ * Plain mode hands kafkajs the JSON string: it writes it as UTF-8 straight into the request buffer — the same bytes
+ * as kafka-core's `encodeJson`, without an intermediate Buffer per message. Registry mode: Confluent wire format.
+ */
+function encodeValue(schemaId: number | undefined, payload: unknown): string | Buffer {
+  return schemaId === undefined ? JSON.stringify(payload) : encodeWire(schemaId, payload)
+}
+
+interface Prepared {
+  topic: TopicName
+  physical: string
+  message: Message
+  eventId: string
+}
+
+/** kafkajs logs each failed attempt at error level, though it retries; what finally fails reaches the caller. */
+function kafkajsLogger(logger: Logger): Logger {
+  return {
+    debug: (message, fields) => logger.debug(message, fields),
+    info: (message, fields) => logger.debug(message, fields),
+    warn: (message, fields) =>
+      // Expected: the guide's `retries: 3` is a bounded retry on purpose (see README, "Options").
+      /Limiting retries for the idempotent producer/.test(message) ? logger.debug(message, fields) : logger.warn(message, fields),
+    error: (message, fields) => logger.debug(message, fields),
+  }
+}
+
+function invalidPayload(topic: string, violations: readonly Violation[], where = 'payload'): ContractError {
+  return new ContractError(
+    'INVALID_PAYLOAD',
+    topic,
+    `${where} for topic "${topic}" does not match schemas/${topic} (${violations.length} violation(s)); nothing was sent:\n` + formatViolations(violations),
+    violations,
+  )
+}
+
+/**
+ * Typed Kafka producer on kafkajs. `publish` accepts only the topic's payload type, validates it with the
+ * precompiled validator before anything is sent, adds the standard headers and keys the message by the topic's key
+ * field. Connects lazily on the first send; `close()` (or `await using`) disconnects.
+ */
+export class KafkaProducerClient implements TypedPublisher<PublishResult>, AsyncDisposable {
+  readonly brokers: readonly string[]
+  readonly clientId: string
+  readonly topicPrefix: string
+  readonly acks: Acks
+  readonly idempotent: boolean
+  readonly retries: number
+  readonly compression: Compression
+  /** Registry mode only: registers each topic's schema once and caches its id. */
+  readonly registry: RegistryClient | undefined
+
+  // Private fields hold the resolved options (with SASL secrets): util.inspect and JSON.stringify never show them.
+  readonly #options: ResolvedProducerOptions
+  readonly #logger: Logger
+  readonly #compression: CompressionTypes
+  #producer: Producer | undefined
+  #connecting: Promise<Producer> | undefined
+  #closing: Promise<void> | undefined
+  #state: ProducerState = 'idle'
+  #connects = 0
+  readonly #routes = new Map<TopicName, Route>()
+  readonly #schemaIds = new Map<TopicName, number>()
+
+  constructor(options: ProducerOptions = {}) {
+    const resolved = resolveProducerOptions(options)
+    this.#options = resolved
+    this.#logger = resolved.logger
+    this.#compression = COMPRESSION_CODES[resolved.compression]
+    this.brokers = resolved.connection.brokers
+    this.clientId = resolved.connection.clientId
+    this.topicPrefix = resolved.topicPrefix
+    this.acks = resolved.acks
+    this.idempotent = resolved.idempotent
+    this.retries = resolved.retries
+    this.compression = resolved.compression
+    this.registry = resolved.registry === undefined ? undefined : new RegistryClient(resolved.registry)
+  }
+
+  get state(): ProducerState {
+    return this.#state
+  }
+
+  /** How many times this client opened a connection (1 for a client reused across calls). */
+  get connectCount(): number {
+    return this.#connects
+  }
+
+  /**
+   * Validates, then sends one message and resolves with where it was written. Rejects with `ContractError`
+   * (INVALID_PAYLOAD, UNKNOWN_TOPIC — nothing sent) or `KafkaClientError` (TOPIC_NOT_FOUND, CONNECTION_REFUSED,
+   * AUTHENTICATION_FAILED, NOT_AUTHORIZED, CLOSED, …).
+   */
+  async publish<T extends TopicName>(topic: T, payload: EventMap[T], options?: PublishOptions): Promise<PublishResult> {
+    this.#assertOpen(topic)
+    const schemaId = this.registry === undefined ? undefined : (this.#schemaIds.get(topic) ?? (await this.#schemaId(topic)))
+    const prepared = this.#prepare(topic, payload, options?.key, options?.headers, schemaId)
+    const [meta] = await this.#send([prepared])
+    return {
+      topic,
+      physicalTopic: prepared.physical,
+      partition: meta?.partition ?? -1,
+      offset: meta?.baseOffset ?? meta?.offset ?? '-1',
+      eventId: prepared.eventId,
+    }
+  }
+
+  /**
+   * Validates every payload, then sends them all in one request (the throughput path). All or nothing on
+   * validation: one invalid payload rejects the batch with every violation (paths `$[index]…`), nothing sent.
+   */
+  async publishBatch<T extends TopicName>(topic: T, payloads: readonly EventMap[T][], options?: PublishBatchOptions): Promise<PublishBatchResult> {
+    this.#assertOpen(topic)
+    const schemaId = this.registry === undefined ? undefined : (this.#schemaIds.get(topic) ?? (await this.#schemaId(topic)))
+    const route = this.#route(topic, schemaId)
+    const userHeaders = options?.headers
+    checkUserHeaders(userHeaders)
+    const violations: Violation[] = []
+    for (let i = 0; i < payloads.length; i++) {
+      if (!route.check(payloads[i])) {
+        for (const v of this.#violations(topic, payloads[i])) violations.push({ ...v, path: `$[${i}]${v.path.slice(1)}` })
+      }
+    }
+    if (violations.length > 0) throw invalidPayload(topic, violations, 'batch')
+    if (payloads.length === 0) return { topic, physicalTopic: route.physical, count: 0, eventIds: [], partitions: [] }
+    // The hot loop: per-topic work (template, key field, physical name) was hoisted into `route`.
+    const messages: Message[] = new Array<Message>(payloads.length)
+    const eventIds: string[] = new Array<string>(payloads.length)
+    const time = isoNow()
+    for (let i = 0; i < payloads.length; i++) {
+      const payload = payloads[i]
+      const eventId = randomUUID()
+      eventIds[i] = eventId
+      messages[i] = { key: route.keyOf(payload), value: encodeValue(schemaId, payload), headers: headersOf(route.template, userHeaders, eventId, time) }
+    }
+    const metas = await this.#sendTo(route.physical, messages)
+    return {
+      topic,
+      physicalTopic: route.physical,
+      count: payloads.length,
+      eventIds,
+      partitions: metas.map((m) => ({ partition: m.partition, baseOffset: m.baseOffset ?? m.offset ?? '-1' })),
+    }
+  }
+
+  /**
+   * The Python guide's `send_message`: true when the broker acknowledged, false otherwise (invalid payload,
+   * failure after the retries, closed client) with the reason logged. Never throws.
+   */
+  async sendMessage<T extends TopicName>(message: OutgoingMessage<T>): Promise<boolean> {
+    try {
+      const options: PublishOptions = {}
+      if (message.key !== undefined) options.key = message.key
+      if (message.headers !== undefined) options.headers = message.headers
+      await this.publish<TopicName>(message.topic, message.value, options)
+      return true
+    } catch (error) {
+      this.#logFailure('kafka message not sent', message.topic, error)
+      return false
+    }
+  }
+
+  /**
+   * The Python guide's `send_batch`: validates every message first, sends the valid ones in one request, and
+   * returns how many were sent. Invalid messages are skipped, logged and passed to `onFailure` with their index and
+   * violations; if the request itself fails, 0 is returned and every valid message is reported `send-failed`.
+   * Never throws.
+   */
+  async sendBatch(messages: readonly OutgoingMessage[], options: SendBatchOptions = {}): Promise<number> {
+    const failures: BatchFailure[] = []
+    const prepared: { index: number; prepared: Prepared }[] = []
+    try {
+      this.#assertOpen(String(messages[0]?.topic ?? ''))
+    } catch (error) {
+      // One log line for the whole batch, not one per message.
+      this.#logFailure(`batch of ${messages.length} message(s) not sent`, String(messages[0]?.topic ?? ''), error)
+      failures.push(...messages.map((m, index) => this.#failure(index, String(m.topic), 'send-failed', error)))
+      this.#reportFailures(failures, options)
+      return 0
+    }
+    for (let index = 0; index < messages.length; index++) {
+      const message = messages[index] as OutgoingMessage
+      try {
+        const schemaId = this.registry === undefined ? undefined : (this.#schemaIds.get(message.topic) ?? (await this.#schemaId(message.topic)))
+        prepared.push({ index, prepared: this.#prepare(message.topic, message.value, message.key, message.headers, schemaId) })
+      } catch (error) {
+        // Rejected before sending: a payload or header the contract refuses is `invalid`; a closed client or an
+        // unreachable registry is `send-failed`.
+        const refused = error instanceof ContractError || (error instanceof KafkaClientError && error.code === 'CONFIG_INVALID')
+        const failure = this.#failure(index, String(message.topic), refused ? 'invalid' : 'send-failed', error)
+        failures.push(failure)
+        this.#logFailure(`batch message ${index} not sent`, String(message.topic), failure.error)
+      }
+    }
+    let sent = 0
+    if (prepared.length > 0) {
+      try {
+        await this.#send(prepared.map((p) => p.prepared))
+        sent = prepared.length
+      } catch (error) {
+        const first = prepared[0] as { index: number; prepared: Prepared }
+        this.#logFailure(`batch of ${prepared.length} message(s) not sent`, first.prepared.topic, error)
+        for (const p of prepared) failures.push(this.#failure(p.index, p.prepared.topic, 'send-failed', error))
+      }
+    }
+    this.#reportFailures(failures, options)
+    return sent
+  }
+
+  /** Hands the failures to `onFailure`; a throwing callback is logged, never propagated. */
+  #reportFailures(failures: BatchFailure[], options: SendBatchOptions): void {
+    if (failures.length === 0) return
+    failures.sort((a, b) => a.index - b.index)
+    try {
+      options.onFailure?.(failures)
+    } catch (error) {
+      this.#logger.error('sendBatch onFailure callback threw', { error: (error as Error).message })
+    }
+  }
+
+  /** Disconnects. Idempotent; waits for a connect in progress. A publish after close rejects with CLOSED. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  async #close(): Promise<void> {
+    this.#state = 'closing'
+    const producer = this.#producer ?? (await this.#connecting?.catch(() => undefined))
+    try {
+      await producer?.disconnect()
+    } catch (error) {
+      this.#logger.warn('error while disconnecting the Kafka producer', { error: (error as Error).message })
+    } finally {
+      this.#producer = undefined
+      this.#connecting = undefined
+      this.#state = 'closed'
+      if (producer !== undefined) this.#logger.info('kafka producer closed', { clientId: this.clientId, brokers: this.brokers })
+    }
+  }
+
+  #assertOpen(topic: string): void {
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      throw new KafkaClientError('CLOSED', `producer is closed; cannot publish to "${topic}". Create a new KafkaProducerClient or use getProducer().`, {
+        topic,
+      })
+    }
+  }
+
+  /** Every violation with its JSON path (contracts' validate); called only once the precompiled validator said no. */
+  #violations(topic: TopicName, payload: unknown): readonly Violation[] {
+    const result = validate(topic, payload)
+    return result.ok ? [] : result.violations
+  }
+
+  /** Per-topic constants, computed on first use (and again when the registry id changes). */
+  #route(topic: TopicName, schemaId: number | undefined): Route {
+    let route = this.#routes.get(topic)
+    if (route === undefined || route.schemaId !== schemaId) {
+      const keyField: string | null = topicMetadata[topic].key
+      route = {
+        schemaId,
+        physical: physicalTopic(this.topicPrefix, topic),
+        template: headerTemplate(topic, this.clientId, schemaId),
+        check: validators[topic],
+        keyOf:
+          keyField === null
+            ? () => null
+            : (payload) => {
+                const value = (payload as Record<string, unknown>)[keyField]
+                return value === undefined || value === null ? null : String(value)
+              },
+      }
+      this.#routes.set(topic, route)
+    }
+    return route
+  }
+
+  /** Validation, key, value and headers: everything before the network. Throws ContractError / KafkaClientError. */
+  #prepare(topic: TopicName, payload: unknown, key: string | undefined, userHeaders: Readonly<Record<string, string>> | undefined, schemaId: number | undefined): Prepared {
+    if (!isTopicName(topic)) throw unknownTopicError(String(topic))
+    const route = this.#route(topic, schemaId)
+    if (!route.check(payload)) throw invalidPayload(topic, this.#violations(topic, payload))
+    if (key !== undefined && typeof key !== 'string') throw new KafkaClientError('CONFIG_INVALID', `key for topic "${topic}" must be a string`, { topic })
+    checkUserHeaders(userHeaders)
+    const eventId = randomUUID()
+    const message: Message = {
+      key: key ?? route.keyOf(payload),
+      value: encodeValue(schemaId, payload),
+      headers: headersOf(route.template, userHeaders, eventId, isoNow()),
+    }
+    return { topic, physical: route.physical, message, eventId }
+  }
+
+  /** Registry mode: the topic's schema id, registered once; plain mode: undefined. */
+  async #schemaId(topic: TopicName): Promise<number | undefined> {
+    if (this.registry === undefined || !isTopicName(topic)) return undefined
+    const id = await this.registry.schemaIdFor(topic)
+    this.#schemaIds.set(topic, id)
+    return id
+  }
+
+  async #send(prepared: readonly Prepared[]): Promise<RecordMetadata[]> {
+    const first = prepared[0]
+    if (first === undefined) return []
+    const byTopic = new Map<string, Message[]>()
+    for (const p of prepared) {
+      const list = byTopic.get(p.physical)
+      if (list === undefined) byTopic.set(p.physical, [p.message])
+      else list.push(p.message)
+    }
+    if (byTopic.size === 1) return this.#sendTo(first.physical, byTopic.get(first.physical) ?? [])
+    const topics = [...byTopic.keys()].join(', ')
+    const producer = await this.#producerFor(topics)
+    try {
+      return await producer.sendBatch({
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        acks: this.acks,
+        compression: this.#compression,
+      })
+    } catch (error) {
+      throw this.#translate(error, topics)
+    }
+  }
+
+  /** One request to one physical topic. */
+  async #sendTo(topic: string, messages: Message[]): Promise<RecordMetadata[]> {
+    const producer = this.#producer ?? (await this.#producerFor(topic))
+    try {
+      return await producer.send({ topic, messages, acks: this.acks, compression: this.#compression })
+    } catch (error) {
+      throw this.#translate(error, topic)
+    }
+  }
+
+  async #producerFor(topic: string): Promise<Producer> {
+    try {
+      return this.#producer ?? (await this.#connect())
+    } catch (error) {
+      throw this.#translate(error, topic)
+    }
+  }
+
+  /** One connect shared by concurrent first sends; a failed connect is retried by the next send. */
+  #connect(): Promise<Producer> {
+    if (this.#state === 'closing' || this.#state === 'closed') return Promise.reject(new KafkaClientError('CLOSED', 'producer is closed'))
+    this.#connecting ??= (async () => {
+      this.#state = 'connecting'
+      const { connection, idempotent, retries } = this.#options
+      const kafka = createKafka(connection, kafkajsLogger(this.#logger), { retries })
+      const producer = kafka.producer({
+        idempotent,
+        // Kafka's idempotence needs at most one in-flight request per connection for ordering with kafkajs
+        // (it serialises produce requests per broker anyway); also keeps order for non-idempotent sends.
+        maxInFlightRequests: 1,
+        // Topics come from schemas/ with their partitions and config (`pnpm topiq topics create`): never let a
+        // first publish create one with broker defaults.
+        allowAutoTopicCreation: false,
+        // Java-compatible murmur2 partitioning, as the Python (kafka-python) producer: same key, same partition.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries },
+      })
+      try {
+        await producer.connect()
+      } catch (error) {
+        this.#connecting = undefined
+        if (this.#state === 'connecting') this.#state = 'idle'
+        await producer.disconnect().catch(() => undefined)
+        throw error
+      }
+      this.#connects++
+      this.#producer = producer
+      if (this.#state === 'connecting') this.#state = 'connected'
+      this.#logger.debug('kafka producer connected', { clientId: connection.clientId, brokers: connection.brokers })
+      return producer
+    })()
+    return this.#connecting
+  }
+
+  #translate(error: unknown, topic: string | undefined): KafkaClientError {
+    const { brokers, brokerSource } = this.#options.connection
+    return translateKafkaError(error, topic === undefined ? { brokers, brokerSource } : { brokers, brokerSource, topic })
+  }
+
+  #failure(index: number, topic: string, reason: BatchFailure['reason'], error: unknown): BatchFailure {
+    const err = error instanceof ContractError || error instanceof KafkaClientError ? error : this.#translate(error, topic)
+    return { index, topic, reason, error: err }
+  }
+
+  #logFailure(message: string, topic: string, error: unknown): void {
+    if (error instanceof ContractError) {
+      this.#logger.error(message, { topic, code: error.code, error: error.message, violations: error.violations })
+    } else {
+      const err = error instanceof KafkaClientError ? error : this.#translate(error, topic)
+      this.#logger.error(message, { topic, code: err.code, error: err.message, retriable: err.retriable })
+    }
+  }
+}
