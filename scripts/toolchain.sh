@@ -2,6 +2,11 @@
 # machine's own Node is older than the project needs (engines: >=22.12). Idempotent; only the npm registry is used.
 #   . scripts/toolchain.sh
 TOPIQ_HOME="${TOPIQ_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/topiq}"
+# Node trusts only its bundled CA list; also trusting the system store lets npm work behind a TLS-inspecting proxy
+# (without it, installs here crawl through timeouts). Verification stays on.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 _topiq_node_ok() {
   command -v node >/dev/null 2>&1 || return 1
   node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=12)?0:1)'
