@@ -116,11 +116,12 @@ describe('topiq CLI on the real stack', () => {
     const dir = await mkdtemp(join(tmpdir(), 'topiq-check-'))
     const topic = `reg${Date.now().toString(36)}.created.json`
     const v1 = { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string' } } }
-    const subject = `${registryUrl}/subjects/${topic}-value`
+    // The CLI runs with KAFKA_TOPIC_PREFIX set, so it asks about the prefixed subject.
+    const subject = `${registryUrl}/subjects/${prefix}${topic}-value`
     const post = (url: string, body: unknown, method = 'POST') =>
       fetch(url, { method, headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(body) })
     expect((await post(`${subject}/versions`, { schemaType: 'JSON', schema: JSON.stringify(v1) })).ok).toBe(true)
-    expect((await post(`${registryUrl}/config/${topic}-value`, { compatibility: 'BACKWARD' }, 'PUT')).ok).toBe(true)
+    expect((await post(`${registryUrl}/config/${prefix}${topic}-value`, { compatibility: 'BACKWARD' }, 'PUT')).ok).toBe(true)
     const git = (...args: string[]) => exec('git', args, { cwd: dir })
     await exec('mkdir', ['-p', join(dir, 'schemas')])
     await writeFile(join(dir, 'schemas', topic), JSON.stringify(v1))

@@ -204,7 +204,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
           repoRoot,
           schemasDir,
           ...(values.against === undefined ? {} : { against: values.against }),
-          ...(registry === undefined ? {} : { registryUrl: registry.url }),
+          ...(registry === undefined ? {} : { registryUrl: registry.url, topicPrefix: resolveTopicPrefix(values.prefix) }),
         })
         const text = formatSchemasCheck(report)
         if (report.ok) out(text)

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from '@topiq/codegen'
 import { checkCompatibility, type BreakingChange } from './compat.ts'
+import { subjectOf } from '@topiq/kafka-core'
 import { defaultBaseRef, git, tryGit } from './git.ts'
 
 export interface RegistryVerdict {
@@ -31,6 +32,8 @@ export interface SchemasCheckOptions {
   against?: string
   /** Confluent-compatible registry base URL; when set, its compatibility endpoint is asked too. */
   registryUrl?: string
+  /** Topic prefix of the environment whose registry subjects are asked (`<prefix><topic>-value`). */
+  topicPrefix?: string
   fetch?: typeof fetch
 }
 
@@ -57,15 +60,15 @@ async function versionsAt(repoRoot: string, ref: string, path: string, transitiv
   return versions
 }
 
-async function askRegistry(url: string, topic: string, schema: Record<string, unknown>, doFetch: typeof fetch): Promise<RegistryVerdict> {
-  const endpoint = `${url.replace(/\/+$/, '')}/compatibility/subjects/${encodeURIComponent(`${topic}-value`)}/versions/latest?verbose=true`
+async function askRegistry(url: string, subject: string, schema: Record<string, unknown>, doFetch: typeof fetch): Promise<RegistryVerdict> {
+  const endpoint = `${url.replace(/\/+$/, '')}/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest?verbose=true`
   const response = await doFetch(endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
     body: JSON.stringify({ schemaType: 'JSON', schema: JSON.stringify(stripMetadata(schema)) }),
   })
   const body = (await response.json().catch(() => ({}))) as { is_compatible?: boolean; messages?: string[]; message?: string }
-  if (response.status === 404) return { compatible: undefined, messages: [`subject ${topic}-value is not registered yet: nothing to compare`] }
+  if (response.status === 404) return { compatible: undefined, messages: [`subject ${subject} is not registered yet: nothing to compare`] }
   if (!response.ok) return { compatible: undefined, messages: [`registry answered ${response.status}: ${body.message ?? ''}`] }
   return { compatible: body.is_compatible === true, messages: body.messages ?? [] }
 }
@@ -87,7 +90,7 @@ export async function schemasCheck(options: SchemasCheckOptions): Promise<Schema
     const check: TopicCheck = { topic: file, level, comparedVersions: previous.length, changes }
     if (options.registryUrl !== undefined) {
       try {
-        check.registry = await askRegistry(options.registryUrl, file, next, options.fetch ?? fetch)
+        check.registry = await askRegistry(options.registryUrl, subjectOf(file, options.topicPrefix), next, options.fetch ?? fetch)
       } catch (cause) {
         check.registry = { compatible: undefined, messages: [`registry unreachable at ${options.registryUrl}: ${(cause as Error).message}`] }
       }

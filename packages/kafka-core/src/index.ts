@@ -4,7 +4,7 @@ export { KafkaClientError, isKafkaClientError, translateKafkaError, KAFKA_CLIENT
 export type { KafkaClientErrorCode, ErrorContext } from './errors.ts'
 export { jsonLogger, silentLogger, redact, LOG_LEVELS } from './logger.ts'
 export type { Logger, LogLevel } from './logger.ts'
-export { createKafka, registerSnappy, muteKafkajsTimeoutWarning, CompressionTypes, logLevel } from './kafka.ts'
+export { createKafka, registerSnappy, muteKafkajsTimeoutWarning, CompressionTypes, logLevel, Partitioners } from './kafka.ts'
 export type { CreateKafkaOptions, Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer, RecordMetadata } from './kafka.ts'
 export { HEADER, CONTENT_TYPE, MAGIC_BYTE, encodeJson, encodeWire, decodeValue, decodeHeaders } from './serialization.ts'
 export type { DecodedValue } from './serialization.ts'

@@ -6,7 +6,7 @@ import SnappyCodec from 'kafkajs-snappy'
 import type { ResolvedConnection } from './config.ts'
 import type { Logger } from './logger.ts'
 
-export { CompressionTypes, logLevel } from 'kafkajs'
+export { CompressionTypes, logLevel, Partitioners } from 'kafkajs'
 export type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer, RecordMetadata } from 'kafkajs'
 
 let timeoutWarningMuted = false

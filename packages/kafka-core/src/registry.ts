@@ -6,9 +6,9 @@ import ajvFormats from 'ajv-formats'
 import type { RegistryOptions } from './config.ts'
 import { KafkaClientError } from './errors.ts'
 
-/** Subject naming: TopicNameStrategy, the registry default. */
-export function subjectOf(topic: string): string {
-  return `${topic}-value`
+/** Subject naming: TopicNameStrategy, the registry default, on the physical topic (prefix included). */
+export function subjectOf(topic: string, topicPrefix = ''): string {
+  return `${topicPrefix}${topic}-value`
 }
 
 /**
@@ -30,10 +30,13 @@ export function registryAjv(draft2020 = false): Ajv {
 export class RegistryClient {
   readonly registry: SchemaRegistry
   readonly url: string
+  /** Environments that share a registry through topic prefixes get their own subjects. */
+  readonly topicPrefix: string
   private readonly ids = new Map<string, Promise<number>>()
 
-  constructor(options: RegistryOptions) {
+  constructor(options: RegistryOptions, topicPrefix = '') {
     this.url = options.url.replace(/\/+$/, '')
+    this.topicPrefix = topicPrefix
     this.registry = new SchemaRegistry(
       {
         host: this.url,
@@ -60,14 +63,14 @@ export class RegistryClient {
     try {
       const { id } = await this.registry.register(
         { type: SchemaType.JSON, schema: JSON.stringify(meta.schema) },
-        { subject: subjectOf(topic), compatibility: COMPATIBILITY[meta.compatibility], updateConfig: true },
+        { subject: subjectOf(topic, this.topicPrefix), compatibility: COMPATIBILITY[meta.compatibility], updateConfig: true },
       )
       return id
     } catch (cause) {
       const message = (cause as Error).message
       throw new KafkaClientError(
         'REGISTRY_ERROR',
-        `cannot register schemas/${topic} as subject "${subjectOf(topic)}" at ${this.url}: ${message}. ` +
+        `cannot register schemas/${topic} as subject "${subjectOf(topic, this.topicPrefix)}" at ${this.url}: ${message}. ` +
           'A 409 means the schema change breaks the subject\'s compatibility level: check it with `pnpm topiq schemas check`.',
         { topic, cause, retriable: !/409|422|Compatib/i.test(message) },
       )

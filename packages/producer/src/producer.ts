@@ -16,6 +16,7 @@ import {
 import {
   CompressionTypes,
   KafkaClientError,
+  Partitioners,
   RegistryClient,
   createKafka,
   encodeWire,
@@ -26,7 +27,6 @@ import {
   type Producer,
   type RecordMetadata,
 } from '@topiq/kafka-core'
-import { Partitioners } from 'kafkajs'
 import { checkUserHeaders, headerTemplate, headersOf, isoNow, type HeaderTemplate } from './headers.ts'
 import { resolveProducerOptions, type Acks, type Compression, type ProducerOptions, type ResolvedProducerOptions } from './options.ts'
 
@@ -175,7 +175,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     this.idempotent = resolved.idempotent
     this.retries = resolved.retries
     this.compression = resolved.compression
-    this.registry = resolved.registry === undefined ? undefined : new RegistryClient(resolved.registry)
+    this.registry = resolved.registry === undefined ? undefined : new RegistryClient(resolved.registry, resolved.topicPrefix)
   }
 
   get state(): ProducerState {

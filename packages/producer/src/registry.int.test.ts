@@ -37,8 +37,8 @@ describe('registry mode', () => {
     const schemaId = raw.readInt32BE(1)
     expect(messages[1]?.raw?.readInt32BE(1)).toBe(schemaId)
 
-    // The id in the bytes names our schema in the registry, under the topic's subject.
-    const subjectId = await registry.registry.getRegistryIdBySchema(subjectOf(CREATED), {
+    // The id in the bytes names our schema in the registry, under the (prefixed) topic's subject.
+    const subjectId = await registry.registry.getRegistryIdBySchema(subjectOf(CREATED, prefix), {
       type: SchemaType.JSON,
       schema: JSON.stringify(topicMetadata[CREATED].schema),
     })
