@@ -6,9 +6,9 @@
 import { cpus, loadavg, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { randomUUID } from 'node:crypto'
-import { validators, type CampaignCreated } from '@topiq/contracts'
+import { validators } from '@topiq/contracts'
 import { CompressionTypes, encodeJson, silentLogger } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, uniquePrefix } from '@topiq/kafka-core/testing'
+import { benchmarkEvent, createTestTopics, deleteTestTopics, uniquePrefix } from '@topiq/kafka-core/testing'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import { KafkaConsumerClient, type ConsumerSettings } from '@topiq/consumer'
 import { physical, standardHeaders } from '../src/fixtures/helpers.ts'
@@ -24,26 +24,13 @@ const prefix = uniquePrefix('consume-bench')
 const topic = physical(prefix, 'campaign.created.json')
 const kafka = new Kafka({ clientId: 'consume-bench', brokers, logLevel: logLevel.NOTHING })
 
-/** N distinct valid events of about 1 KiB of JSON each, keyed over 30 campaigns (spread over the partitions). */
-function makeEvent(i: number): CampaignCreated {
-  return {
-    campaign_id: `cmp-${i % 30}`,
-    name: `Benchmark campaign ${i}`,
-    created_at: new Date(Date.UTC(2024, 0, 15, 10, 0, i % 60)).toISOString(),
-    created_by: `user-${i % 97}`,
-    status: 'active',
-    budget: { amount: 1000 + i, currency: 'EUR' },
-    metadata: { channel: 'email', sequence: i, note: 'x'.repeat(760) },
-  }
-}
-
 async function preProduce(): Promise<number> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false })
   await producer.connect()
   let bytes = 0
   for (let i = 0; i < N; i += 500) {
     const messages = Array.from({ length: Math.min(500, N - i) }, (_, j) => {
-      const event = makeEvent(i + j)
+      const event = benchmarkEvent(i + j)
       const value = encodeJson(event)
       bytes += value.length
       return { key: event.campaign_id, value, headers: standardHeaders('campaign.created.json') }

@@ -1,7 +1,7 @@
 // Helpers for integration tests against a real broker (the local stack). Not for production code.
 import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs'
-import type { TopicName } from '@topiq/contracts'
+import type { EventMap, TopicName } from '@topiq/contracts'
 import { registerSnappy } from './kafka.ts'
 import { provisionTopics, topicPlan } from './topics.ts'
 
@@ -68,5 +68,31 @@ export async function readMessages(
     return received
   } finally {
     await consumer.disconnect()
+  }
+}
+
+// Deterministic pseudo-random words: realistic text compresses about 2-3× with snappy, unlike a repeated filler
+// character (which makes every message nearly free to compress and CRC, and so overstates fixed per-message costs).
+const WORDS = 'campaign asset budget audience email social video banner launch summer spring review approved draft scheduled channel region market creative variant'.split(' ')
+function text(seed: number, bytes: number): string {
+  let x = seed * 2654435761 + 1
+  let out = ''
+  while (out.length < bytes) {
+    x = (x * 1103515245 + 12345) >>> 0
+    out += `${WORDS[x % WORDS.length]}${(x >>> 8) % 1000} `
+  }
+  return out.slice(0, bytes)
+}
+
+/** Event number `i` of the benchmarks: a valid campaign.created.json of about 1 KiB, keyed over 30 campaigns. */
+export function benchmarkEvent(i: number): EventMap['campaign.created.json'] {
+  return {
+    campaign_id: `cmp-${i % 30}`,
+    name: `Benchmark campaign ${i}`,
+    created_at: new Date(Date.UTC(2024, 0, 15, 10, 0, i % 60)).toISOString(),
+    created_by: `user-${i % 97}`,
+    status: 'active',
+    budget: { amount: 1000 + i, currency: 'EUR' },
+    metadata: { channel: 'email', sequence: i, note: text(i, 760) },
   }
 }

@@ -7,7 +7,7 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { keyOf, validators, type CampaignCreated } from '@topiq/contracts'
 import { CompressionTypes, registerSnappy, silentLogger } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, uniquePrefix } from '@topiq/kafka-core/testing'
+import { benchmarkEvent, createTestTopics, deleteTestTopics, uniquePrefix } from '@topiq/kafka-core/testing'
 import { Kafka, Partitioners, logLevel, type Message, type Producer } from 'kafkajs'
 import { buildHeaders, headerTemplate, KafkaProducerClient } from '@topiq/producer'
 
@@ -20,30 +20,9 @@ if (!Number.isInteger(N) || N < 2_000 || N % 2_000 !== 0) throw new Error(`N mus
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
 
-// Deterministic pseudo-random words: realistic text compresses about 2-3× with snappy, unlike a repeated filler
-// character (which makes every message nearly free to compress and CRC, and so overstates fixed per-message costs).
-const WORDS = 'campaign asset budget audience email social video banner launch summer spring review approved draft scheduled channel region market creative variant'.split(' ')
-function text(seed: number, bytes: number): string {
-  let x = seed * 2654435761 + 1
-  let out = ''
-  while (out.length < bytes) {
-    x = (x * 1103515245 + 12345) >>> 0
-    out += `${WORDS[x % WORDS.length]}${(x >>> 8) % 1000} `
-  }
-  return out.slice(0, bytes)
-}
-
 /** N distinct events of about 1 KiB of JSON each (30 keys spread over the partitions). */
 function makeEvents(n: number): CampaignCreated[] {
-  return Array.from({ length: n }, (_, i) => ({
-    campaign_id: `cmp-${i % 30}`,
-    name: `Benchmark campaign ${i}`,
-    created_at: new Date(Date.UTC(2024, 0, 15, 10, 0, i % 60)).toISOString(),
-    created_by: `user-${i % 97}`,
-    status: 'active',
-    budget: { amount: 1000 + i, currency: 'EUR' },
-    metadata: { channel: 'email', sequence: i, note: text(i, 760) },
-  }))
+  return Array.from({ length: n }, (_, i) => benchmarkEvent(i))
 }
 
 type Path = 'raw' | 'raw+headers' | 'publish'
