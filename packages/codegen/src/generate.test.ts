@@ -102,3 +102,24 @@ describe('generate', () => {
     expect(await readFile(join(out, 'index.ts'), 'utf8')).not.toContain('order.shipped')
   })
 })
+
+describe('draft 2020-12', () => {
+  it('compiles 2020-12 schemas with the 2020 dialect (prefixItems) and enforces formats', async () => {
+    await put('order.placed.json', {
+      ...valid,
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      required: ['order_id', 'placed_at', 'lines'],
+      properties: { ...valid.properties, lines: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }], items: false, minItems: 2 } },
+    })
+    await writeGenerated(join(dir, 'out'), await generate(dir))
+    const { default: validate } = (await import(join(dir, 'out', 'order.placed.json.validate.js'))) as {
+      default: ((v: unknown) => boolean) & { errors?: { keyword: string; instancePath: string }[] }
+    }
+    const ok = { order_id: 'o1', placed_at: '2024-01-15T10:00:00Z', lines: ['sku-1', 2] }
+    expect(validate(ok)).toBe(true)
+    expect(validate({ ...ok, lines: ['sku-1', 'two'] })).toBe(false)
+    expect(validate.errors?.map((e) => `${e.instancePath} ${e.keyword}`)).toEqual(['/lines/1 type'])
+    expect(validate({ ...ok, lines: ['sku-1', 2, 'extra'] })).toBe(false)
+    expect(validate({ ...ok, placed_at: 'later' })).toBe(false)
+  })
+})
