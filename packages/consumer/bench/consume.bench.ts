@@ -7,11 +7,11 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { randomUUID } from 'node:crypto'
 import { validators } from '@topiq/contracts'
-import { CompressionTypes, encodeJson, silentLogger } from '@topiq/kafka-core'
+import { CompressionTypes, encodeJson, physicalTopic, silentLogger } from '@topiq/kafka-core'
 import { benchmarkEvent, createTestTopics, deleteTestTopics, uniquePrefix } from '@topiq/kafka-core/testing'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import { KafkaConsumerClient, type ConsumerSettings } from '@topiq/consumer'
-import { physical, standardHeaders } from '../src/fixtures/helpers.ts'
+import { standardHeaders } from '../src/fixtures/helpers.ts'
 
 const N = Number(process.argv[2] ?? process.env['BENCH_N'] ?? 50_000)
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5)
@@ -21,7 +21,7 @@ if (!Number.isInteger(N) || N < 100) throw new Error(`N must be an integer ≥ 1
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
 
 const prefix = uniquePrefix('consume-bench')
-const topic = physical(prefix, 'campaign.created.json')
+const topic = physicalTopic(prefix, 'campaign.created.json')
 const kafka = new Kafka({ clientId: 'consume-bench', brokers, logLevel: logLevel.NOTHING })
 
 async function preProduce(): Promise<number> {

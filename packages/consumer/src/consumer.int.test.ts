@@ -3,7 +3,7 @@
 // happens when dead-lettering is off or a topic is missing.
 import { randomUUID } from 'node:crypto'
 import type { MessageOf } from '@topiq/contracts'
-import { encodeJson, encodeWire, isKafkaClientError, jsonLogger, RegistryClient, silentLogger } from '@topiq/kafka-core'
+import { encodeJson, encodeWire, isKafkaClientError, jsonLogger, physicalTopic, RegistryClient, silentLogger } from '@topiq/kafka-core'
 import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,7 +12,6 @@ import {
   committedOffsets,
   Countdown,
   endOffsets,
-  physical,
   produce,
   Progress,
   standardHeaders,
@@ -50,7 +49,7 @@ afterAll(async () => {
 
 /** End offsets of logical topics, to wait until a consumer has handled everything produced so far. */
 async function ends(...topics: ('campaign.created.json' | 'campaign.updated.json')[]): Promise<Record<string, Record<number, number>>> {
-  return Object.fromEntries(await Promise.all(topics.map(async (t) => [t, await endOffsets(brokers, physical(prefix, t))] as const)))
+  return Object.fromEntries(await Promise.all(topics.map(async (t) => [t, await endOffsets(brokers, physicalTopic(prefix, t))] as const)))
 }
 
 /** Every partition's committed offset equals its end offset (an empty partition has nothing to commit: -1). */
@@ -70,11 +69,11 @@ describe('KafkaConsumerClient on the real broker', () => {
     const created = campaignCreated(`${label}-json`, { budget: { amount: 10, currency: 'EUR' } })
     const framed = campaignCreated(`${label}-wire`)
     const updated = { campaign_id: `${label}-upd`, updated_at: '2024-01-16T10:00:00Z', changes: { name: 'Renamed' } }
-    await produce(brokers, physical(prefix, 'campaign.created.json'), [
+    await produce(brokers, physicalTopic(prefix, 'campaign.created.json'), [
       { key: created.campaign_id, value: encodeJson(created), headers: { ...standardHeaders('campaign.created.json'), correlation_id: 'req-456' } },
       { key: framed.campaign_id, value: encodeWire(schemaId, framed) },
     ])
-    await produce(brokers, physical(prefix, 'campaign.updated.json'), [{ key: updated.campaign_id, value: encodeJson(updated) }])
+    await produce(brokers, physicalTopic(prefix, 'campaign.updated.json'), [{ key: updated.campaign_id, value: encodeJson(updated) }])
 
     const seen: MessageOf<'campaign.created.json' | 'campaign.updated.json'>[] = []
     const progress = new Progress()
@@ -103,13 +102,13 @@ describe('KafkaConsumerClient on the real broker', () => {
     expect(byId.get(framed.campaign_id)).toMatchObject({ topic: 'campaign.created.json', value: framed })
     expect(byId.get(updated.campaign_id)).toMatchObject({ topic: 'campaign.updated.json', value: updated })
     expect(seen).toHaveLength(3)
-    await expectAllCommitted(options.groupId, physical(prefix, 'campaign.created.json'))
-    await expectAllCommitted(options.groupId, physical(prefix, 'campaign.updated.json'))
+    await expectAllCommitted(options.groupId, physicalTopic(prefix, 'campaign.created.json'))
+    await expectAllCommitted(options.groupId, physicalTopic(prefix, 'campaign.updated.json'))
   })
 
   it('start({blocking: false}) returns once consuming; start({blocking: true}) resolves only when stopped', async () => {
     const label = `modes-${runId}`
-    await produce(brokers, physical(prefix, 'campaign.created.json'), validEvents(label, 5))
+    await produce(brokers, physicalTopic(prefix, 'campaign.created.json'), validEvents(label, 5))
     let handled = 0
     const done = new Countdown(() => handled)
     const handlers = {
@@ -145,7 +144,7 @@ describe('KafkaConsumerClient on the real broker', () => {
 
   it('await using stops the consumer and commits when the scope ends', async () => {
     const label = `using-${runId}`
-    await produce(brokers, physical(prefix, 'campaign.updated.json'), [
+    await produce(brokers, physicalTopic(prefix, 'campaign.updated.json'), [
       { key: `${label}-0`, value: encodeJson({ campaign_id: `${label}-0`, updated_at: '2024-01-16T10:00:00Z', changes: { name: 'x' } }) },
     ])
     const options = common('using')
@@ -159,12 +158,12 @@ describe('KafkaConsumerClient on the real broker', () => {
       expect(consumer.status).toBe('running')
     }
     expect(client?.status).toBe('stopped')
-    await expectAllCommitted(options.groupId, physical(prefix, 'campaign.updated.json'))
+    await expectAllCommitted(options.groupId, physicalTopic(prefix, 'campaign.updated.json'))
   })
 
   it('retries a failing handler with backoff, then dead-letters it with headers; its partition keeps flowing', async () => {
     const label = `retry-${runId}`
-    const topic = physical(prefix, 'campaign.created.json')
+    const topic = physicalTopic(prefix, 'campaign.created.json')
     // All on partition 1: the failing message sits between two good ones.
     const bad = campaignCreated(`${label}-bad`)
     const flaky = campaignCreated(`${label}-flaky`) // rejects once, then succeeds: retried, not dead-lettered
@@ -205,7 +204,7 @@ describe('KafkaConsumerClient on the real broker', () => {
     expect((attempts[1] ?? 0) - (attempts[0] ?? 0)).toBeGreaterThanOrEqual(90)
     expect((attempts[2] ?? 0) - (attempts[1] ?? 0)).toBeGreaterThanOrEqual(190)
 
-    const dlqTopic = physical(prefix, 'campaign.created-dlq.json')
+    const dlqTopic = physicalTopic(prefix, 'campaign.created-dlq.json')
     // This file's only dead letter on this topic: the flaky message recovered on its retry.
     expect(Object.values(await endOffsets(brokers, dlqTopic)).reduce((a, b) => a + b, 0)).toBe(1)
     const letters = (await readMessages(brokers, [dlqTopic], 1)).filter((m) => m.key?.toString().startsWith(label))
@@ -230,7 +229,7 @@ describe('KafkaConsumerClient on the real broker', () => {
 
   it('dead-letters undecodable bytes and schema-invalid JSON at once, without calling the handler', async () => {
     const label = `poison-${runId}`
-    const topic = physical(prefix, 'campaign.updated.json')
+    const topic = physicalTopic(prefix, 'campaign.updated.json')
     const garbage = Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x7b])
     const invalid = { campaign_id: `${label}-invalid`, name: 42 }
     await produce(brokers, topic, [
@@ -254,7 +253,7 @@ describe('KafkaConsumerClient on the real broker', () => {
     await consumer.stop()
     expect(handled).toEqual([`${label}-ok`])
 
-    const letters = (await readMessages(brokers, [physical(prefix, 'campaign.updated-dlq.json')], 2)).filter((m) => m.key?.toString().startsWith(label))
+    const letters = (await readMessages(brokers, [physicalTopic(prefix, 'campaign.updated-dlq.json')], 2)).filter((m) => m.key?.toString().startsWith(label))
     const byKey = new Map(letters.map((m) => [m.key?.toString(), m]))
     const header = (key: string, name: string) => String(byKey.get(key)?.headers?.[name])
     expect(byKey.get(`${label}-garbage`)?.value).toEqual(garbage)
@@ -272,7 +271,7 @@ describe('KafkaConsumerClient on the real broker', () => {
 
   it('with deadLetter off, a failing message stops the consumer with an error and stays uncommitted', async () => {
     const label = `nodlq-${runId}`
-    const topic = physical(prefix, 'campaign.created.json')
+    const topic = physicalTopic(prefix, 'campaign.created.json')
     await produce(brokers, topic, [campaignCreated(`${label}-ok`), campaignCreated(`${label}-bad`)].map((e) => ({ key: e.campaign_id, value: encodeJson(e), partition: 2 })))
     const options = common('nodlq')
     let handled = 0
@@ -307,11 +306,11 @@ describe('KafkaConsumerClient on the real broker', () => {
     const ownPrefix = uniquePrefix('consumer-dlq-down')
     await createTestTopics(brokers, ownPrefix, ['campaign.updated.json'])
     try {
-      const topic = physical(ownPrefix, 'campaign.updated.json')
+      const topic = physicalTopic(ownPrefix, 'campaign.updated.json')
       const options = { ...common('dlq-down'), topicPrefix: ownPrefix }
       const consumer = new KafkaConsumerClient({ ...options, topics: ['campaign.updated.json'], messageHandler: () => true })
       await consumer.start({ blocking: false })
-      await withAdmin(brokers, (admin) => admin.deleteTopics({ topics: [physical(ownPrefix, 'campaign.updated-dlq.json')] }))
+      await withAdmin(brokers, (admin) => admin.deleteTopics({ topics: [physicalTopic(ownPrefix, 'campaign.updated-dlq.json')] }))
       await produce(brokers, topic, [{ key: 'poison', value: Buffer.from('not json'), partition: 0 }])
       const error = await within(consumer.wait().then(() => undefined, (e: unknown) => e), 60_000, 'the consumer to stop')
       expect(isConsumerError(error, 'DEAD_LETTER_FAILED')).toBe(true)

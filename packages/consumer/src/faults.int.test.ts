@@ -10,11 +10,12 @@ import { createInterface } from 'node:readline'
 import { createTestTopics, deleteTestTopics, uniquePrefix } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { committedOffsets, Countdown, endOffsets, physical, produce, validEvents, within } from './fixtures/helpers.ts'
+import { physicalTopic } from '@topiq/kafka-core'
+import { committedOffsets, Countdown, endOffsets, produce, validEvents, within } from './fixtures/helpers.ts'
 
 const { brokers } = connectionInfo()
 const prefix = uniquePrefix('consumer-faults')
-const topic = physical(prefix, 'campaign.created.json')
+const topic = physicalTopic(prefix, 'campaign.created.json')
 const fixture = join(import.meta.dirname, 'fixtures', 'consumer-process.ts')
 const dir = mkdtempSync(join(tmpdir(), 'topiq-consumer-faults-'))
 const runId = randomUUID().slice(0, 8)

@@ -2,16 +2,16 @@
 // messages flow rebalances them without losing any message (duplicates across a rebalance are allowed and counted).
 import { randomUUID } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
-import { silentLogger } from '@topiq/kafka-core'
+import { physicalTopic, silentLogger } from '@topiq/kafka-core'
 import { createTestTopics, deleteTestTopics, uniquePrefix } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Countdown, physical, produce, validEvents, within } from './fixtures/helpers.ts'
+import { Countdown, produce, validEvents, within } from './fixtures/helpers.ts'
 import { KafkaConsumerClient } from './index.ts'
 
 const { brokers } = connectionInfo()
 const prefix = uniquePrefix('consumer-groups')
-const topic = physical(prefix, 'campaign.created.json')
+const topic = physicalTopic(prefix, 'campaign.created.json')
 const groupId = `consumer-groups-${randomUUID().slice(0, 8)}`
 const PARTITIONS = [0, 1, 2]
 

@@ -1,6 +1,6 @@
 // Helpers for integration tests against a real broker (the local stack). Not for production code.
 import { randomBytes } from 'node:crypto'
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs'
+import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs'
 import type { EventMap, TopicName } from '@topiq/contracts'
 import { registerSnappy } from './kafka.ts'
 import { provisionTopics, topicPlan } from './topics.ts'
@@ -10,33 +10,52 @@ export function uniquePrefix(label: string): string {
   return `t-${label.replace(/[^a-z0-9-]/gi, '-')}-${randomBytes(4).toString('hex')}.`
 }
 
-function rawKafka(brokers: readonly string[]): Kafka {
+/** A plain kafkajs client (never the code under test), quiet, with snappy registered. */
+export function rawKafka(brokers: readonly string[]): Kafka {
   registerSnappy()
   return new Kafka({ clientId: 'topiq-test', brokers: [...brokers], logLevel: logLevel.NOTHING })
 }
 
-/** Creates the prefixed schema topics and their dead-letter topics. */
-export async function createTestTopics(brokers: readonly string[], prefix: string, topics?: readonly TopicName[]): Promise<string[]> {
+export async function withAdmin<R>(brokers: readonly string[], use: (admin: Admin) => Promise<R>): Promise<R> {
   const admin = rawKafka(brokers).admin()
   await admin.connect()
   try {
-    const plan = topicPlan(prefix, topics)
-    await provisionTopics(admin, plan)
-    return plan.map((t) => t.topic)
+    return await use(admin)
   } finally {
     await admin.disconnect()
   }
 }
 
+/** Partition → log end offset (the offset the next message will get). */
+export async function endOffsets(brokers: readonly string[], topic: string): Promise<Record<number, number>> {
+  return withAdmin(brokers, async (admin) => {
+    const offsets = await admin.fetchTopicOffsets(topic)
+    return Object.fromEntries(offsets.map((p) => [p.partition, Number(p.high)]))
+  })
+}
+
+/** Partition → committed offset of `groupId` on `topic` (-1 when nothing was committed). */
+export async function committedOffsets(brokers: readonly string[], groupId: string, topic: string): Promise<Record<number, number>> {
+  return withAdmin(brokers, async (admin) => {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
+    return Object.fromEntries((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]))
+  })
+}
+
+/** Creates the prefixed schema topics and their dead-letter topics. */
+export async function createTestTopics(brokers: readonly string[], prefix: string, topics?: readonly TopicName[]): Promise<string[]> {
+  return withAdmin(brokers, async (admin) => {
+    const plan = topicPlan(prefix, topics)
+    await provisionTopics(admin, plan)
+    return plan.map((t) => t.topic)
+  })
+}
+
 export async function deleteTestTopics(brokers: readonly string[], prefix: string): Promise<void> {
-  const admin = rawKafka(brokers).admin()
-  await admin.connect()
-  try {
+  await withAdmin(brokers, async (admin) => {
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix))
     if (topics.length > 0) await admin.deleteTopics({ topics })
-  } finally {
-    await admin.disconnect()
-  }
+  })
 }
 
 export type ReadMessage = KafkaMessage & { topic: string; partition: number }

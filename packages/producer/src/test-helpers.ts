@@ -1,23 +1,17 @@
 // Helpers for this package's integration tests (excluded from the build).
-import { decodeHeaders, decodeValue, registerSnappy } from '@topiq/kafka-core'
-import type { ReadMessage } from '@topiq/kafka-core/testing'
-import { Kafka, logLevel } from 'kafkajs'
+import { decodeHeaders, decodeValue } from '@topiq/kafka-core'
+import { withAdmin, type ReadMessage } from '@topiq/kafka-core/testing'
 import type { Logger } from '@topiq/kafka-core'
 
 /** Messages ever written to `topics` (sum of the partitions' high watermarks): proves "nothing was sent". */
 export async function messageCount(brokers: readonly string[], topics: readonly string[]): Promise<number> {
-  registerSnappy()
-  const admin = new Kafka({ clientId: 'topiq-test-count', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin()
-  await admin.connect()
-  try {
+  return withAdmin(brokers, async (admin) => {
     let total = 0
     for (const topic of topics) {
       for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low)
     }
     return total
-  } finally {
-    await admin.disconnect()
-  }
+  })
 }
 
 export interface Decoded {
