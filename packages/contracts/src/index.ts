@@ -1,6 +1,6 @@
 export { TOPICS, topicMetadata, validators } from './generated/index.ts'
 export type { EventMap, TopicName, AssetUpdated, CampaignCreated, CampaignUpdated } from './generated/index.ts'
-export { validate, assertValid, isTopicName, keyOf, formatViolations, unknownTopicError } from './validate.ts'
+export { validate, assertValid, isTopicName, keyOf, keyReader, formatViolations, unknownTopicError } from './validate.ts'
 export type { ValidationResult } from './validate.ts'
 export { ContractError, isContractError, CONTRACT_ERROR_CODES } from './errors.ts'
 export type { ContractErrorCode, Violation } from './errors.ts'

@@ -85,10 +85,20 @@ export function assertValid<T extends TopicName>(topic: T, value: unknown): Even
   )
 }
 
+/**
+ * A function reading the message key of a topic's payloads: the value of the field its `x-kafka.key` names, as a
+ * string; `null` when the topic has no key field or the payload lacks it. Look it up once per topic on hot paths.
+ */
+export function keyReader<T extends TopicName>(topic: T): (payload: EventMap[T]) => string | null {
+  const field: string | null = topicMetadata[topic].key
+  if (field === null) return () => null
+  return (payload) => {
+    const value = (payload as unknown as Record<string, unknown>)[field]
+    return value === undefined || value === null ? null : String(value)
+  }
+}
+
 /** The message key for a payload: the value of the field named by the topic's `x-kafka.key`, if any. */
 export function keyOf<T extends TopicName>(topic: T, payload: EventMap[T]): string | undefined {
-  const field: string | null = topicMetadata[topic].key
-  if (field === null) return undefined
-  const value = (payload as unknown as Record<string, unknown>)[field]
-  return value === undefined || value === null ? undefined : String(value)
+  return keyReader(topic)(payload) ?? undefined
 }

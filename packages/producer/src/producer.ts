@@ -3,7 +3,7 @@ import {
   ContractError,
   formatViolations,
   isTopicName,
-  topicMetadata,
+  keyReader,
   unknownTopicError,
   validate,
   validators,
@@ -362,19 +362,12 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
   #route(topic: TopicName, schemaId: number | undefined): Route {
     let route = this.#routes.get(topic)
     if (route === undefined || route.schemaId !== schemaId) {
-      const keyField: string | null = topicMetadata[topic].key
       route = {
         schemaId,
         physical: physicalTopic(this.topicPrefix, topic),
         template: headerTemplate(topic, this.clientId, schemaId),
         check: validators[topic],
-        keyOf:
-          keyField === null
-            ? () => null
-            : (payload) => {
-                const value = (payload as Record<string, unknown>)[keyField]
-                return value === undefined || value === null ? null : String(value)
-              },
+        keyOf: keyReader(topic) as (payload: unknown) => string | null,
       }
       this.#routes.set(topic, route)
     }
