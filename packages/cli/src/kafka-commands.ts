@@ -10,6 +10,7 @@ import {
   provisionTopics,
   topicPlan,
   translateKafkaError,
+  type Admin,
   type Logger,
   type ResolvedConnection,
 } from '@topiq/kafka-core'
@@ -20,7 +21,7 @@ export interface KafkaCommandContext {
   logger: Logger
 }
 
-async function withAdmin<T>(ctx: KafkaCommandContext, work: (admin: ReturnType<ReturnType<typeof createKafka>['admin']>) => Promise<T>, topic?: string): Promise<T> {
+async function withAdmin<T>(ctx: KafkaCommandContext, work: (admin: Admin) => Promise<T>, topic?: string): Promise<T> {
   const admin = createKafka(ctx.connection, ctx.logger, { retries: 2 }).admin()
   try {
     await admin.connect()
@@ -113,7 +114,8 @@ export interface TailOptions {
 /** Prints decoded messages as they arrive; invalid ones are shown with their problems, never skipped. */
 export async function tail(ctx: KafkaCommandContext, options: TailOptions): Promise<number> {
   const physical = physicalTopic(ctx.prefix, options.topic)
-  const consumer = createKafka(ctx.connection, ctx.logger, { retries: 2 }).consumer({
+  const kafka = createKafka(ctx.connection, ctx.logger, { retries: 2 })
+  const consumer = kafka.consumer({
     // Without --group, a throwaway group that commits nothing, so tailing never moves anyone's offsets.
     groupId: options.group ?? `topiq-tail-${randomBytes(4).toString('hex')}`,
   })
@@ -121,10 +123,12 @@ export async function tail(ctx: KafkaCommandContext, options: TailOptions): Prom
   const errorContext = { brokers: ctx.connection.brokers, brokerSource: ctx.connection.brokerSource, topic: physical }
   try {
     await consumer.connect()
-    const admin = createKafka(ctx.connection, ctx.logger).admin()
+    const admin = kafka.admin()
     await admin.connect()
-    const exists = (await admin.listTopics()).includes(physical)
-    await admin.disconnect()
+    const exists = await admin
+      .listTopics()
+      .then((topics) => topics.includes(physical))
+      .finally(() => admin.disconnect())
     if (!exists) throw translateKafkaError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', message: 'topic missing' }, errorContext)
     await consumer.subscribe({ topic: physical, fromBeginning: options.fromBeginning })
     await new Promise<void>((resolve, reject) => {
