@@ -6,9 +6,11 @@ import {
   decodeValue,
   isKafkaClientError,
   logicalTopic,
+  missingTopics,
   physicalTopic,
   provisionTopics,
   topicPlan,
+  topicsNotFound,
   translateKafkaError,
   type Admin,
   type Logger,
@@ -125,11 +127,8 @@ export async function tail(ctx: KafkaCommandContext, options: TailOptions): Prom
     await consumer.connect()
     const admin = kafka.admin()
     await admin.connect()
-    const exists = await admin
-      .listTopics()
-      .then((topics) => topics.includes(physical))
-      .finally(() => admin.disconnect())
-    if (!exists) throw translateKafkaError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', message: 'topic missing' }, errorContext)
+    const missing = await missingTopics(admin, [physical]).finally(() => admin.disconnect())
+    if (missing.length > 0) throw topicsNotFound(missing, ctx.connection.brokers, { topicPrefix: ctx.prefix })
     await consumer.subscribe({ topic: physical, fromBeginning: options.fromBeginning })
     await new Promise<void>((resolve, reject) => {
       const timer = options.timeoutMs === undefined ? undefined : setTimeout(resolve, options.timeoutMs)

@@ -3,8 +3,9 @@ import { isContractError, topicMetadata, type MessageOf, type TopicName } from '
 import {
   createKafka,
   isKafkaClientError,
-  KafkaClientError,
+  missingTopics,
   physicalTopic,
+  topicsNotFound,
   translateKafkaError,
   type Consumer,
   type EachBatchPayload,
@@ -230,22 +231,8 @@ export class KafkaConsumerClient<T extends TopicName> {
     const needed = [...this.routes.values()].flatMap((r) => (this.options.deadLetter ? [r.physical, r.deadLetterTopic] : [r.physical]))
     const admin = kafka.admin()
     await admin.connect()
-    let existing: Set<string>
-    try {
-      existing = new Set(await admin.listTopics())
-    } finally {
-      await admin.disconnect()
-    }
-    const missing = needed.filter((t) => !existing.has(t))
-    if (missing.length === 0) return
-    const prefix = this.options.topicPrefix === '' ? '' : ` (with KAFKA_TOPIC_PREFIX=${this.options.topicPrefix})`
-    throw new KafkaClientError(
-      'TOPIC_NOT_FOUND',
-      `topic(s) ${missing.map((t) => `"${t}"`).join(', ')} do not exist on ${this.options.connection.brokers.join(',')}. ` +
-        `Create them first${prefix}: \`pnpm topiq topics create\` creates every topic in schemas/ and its dead-letter topic ` +
-        '(the Python guide\'s create-topics.sh).',
-      { ...(missing[0] === undefined ? {} : { topic: missing[0] }) },
-    )
+    const missing = await missingTopics(admin, needed).finally(() => admin.disconnect())
+    if (missing.length > 0) throw topicsNotFound(missing, this.options.connection.brokers, { topicPrefix: this.options.topicPrefix })
   }
 
   private onGroupJoin(memberAssignment: Record<string, number[]>): void {

@@ -35,6 +35,22 @@ export function isKafkaClientError(error: unknown, code?: KafkaClientErrorCode):
   return error instanceof KafkaClientError && (code === undefined || error.code === code)
 }
 
+/**
+ * TOPIC_NOT_FOUND for one or more physical topics, naming each and the provisioning command. Auto-creation is off
+ * on purpose: topics get their partitions and config from schemas/.
+ */
+export function topicsNotFound(missing: readonly string[], brokers: readonly string[], options: { topicPrefix?: string; cause?: unknown } = {}): KafkaClientError {
+  const names = missing.map((t) => `"${t}"`).join(', ')
+  const what = missing.length === 1 ? `topic ${names} does not exist` : `topic(s) ${names} do not exist`
+  const prefix = options.topicPrefix ? ` (with KAFKA_TOPIC_PREFIX=${options.topicPrefix})` : ''
+  return new KafkaClientError(
+    'TOPIC_NOT_FOUND',
+    `${what} on ${brokers.join(',')}. Create ${missing.length === 1 ? 'it' : 'them'} first${prefix}: \`pnpm topiq topics create\` ` +
+      "creates every topic in schemas/ and its dead-letter topic (the Python guide's create-topics.sh).",
+    { ...(missing[0] === undefined ? {} : { topic: missing[0] }), ...(options.cause === undefined ? {} : { cause: options.cause }) },
+  )
+}
+
 export interface ErrorContext {
   brokers: readonly string[]
   /** Where the broker list came from, to point the user at the right knob. */
@@ -85,11 +101,7 @@ export function translateKafkaError(error: unknown, context: ErrorContext): Kafk
   const base = { cause: error, ...(topic === undefined ? {} : { topic }) }
 
   if ([...types].some((t) => TOPIC_MISSING.has(t)) || /does not host this topic-partition|This server does not host/.test(text)) {
-    return new KafkaClientError(
-      'TOPIC_NOT_FOUND',
-      `topic "${topic ?? '?'}" does not exist on ${brokers}. Create it first: \`pnpm topiq topics create\` creates every topic in schemas/ (the Python guide's create-topics.sh).`,
-      base,
-    )
+    return topicsNotFound([topic ?? '?'], context.brokers, { cause: error })
   }
   if ([...types].some((t) => NOT_AUTHORIZED.has(t))) {
     return new KafkaClientError(

@@ -46,6 +46,12 @@ export function topicPlan(prefix = '', topics: readonly TopicName[] = TOPICS): T
   })
 }
 
+/** The topics of `topics` that do not exist on the cluster. */
+export async function missingTopics(admin: Admin, topics: readonly string[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics())
+  return topics.filter((t) => !existing.has(t))
+}
+
 export interface ProvisionResult {
   created: string[]
   existing: string[]
