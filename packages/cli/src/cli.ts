@@ -43,7 +43,8 @@ ${COMMON}`,
 
   Validates the payload against schemas/<topic> and publishes it. An invalid payload prints every violation with
   its JSON path and exits 1; nothing is sent. The key defaults to the topic's x-kafka.key field.
-  --registry <url>   registry mode: Confluent wire format (default: SCHEMA_REGISTRY_URL, else plain JSON)
+  --registry <url>   schema registry for topics with x-kafka.framing "registry" (default: SCHEMA_REGISTRY_URL);
+                     the topic's framing, not this flag, decides the wire format
 
 ${COMMON}`,
   tail: `Usage: topiq tail <topic> [--group <id>] [--from-beginning] [--max <n>] [--timeout <seconds>]

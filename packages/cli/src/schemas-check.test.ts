@@ -74,6 +74,20 @@ describe('schemas check against git', () => {
     await expect(schemasCheck({ repoRoot: repo, schemasDir: join(repo, 'schemas'), against: 'nope' })).rejects.toThrow(/git ref "nope" not found/)
   })
 
+  it('fails when a topic changes its framing: readers expecting the old wire format break', async () => {
+    await put('asset.updated.json', { ...v1, 'x-kafka': { compatibility: 'BACKWARD', framing: 'registry' } })
+    const report = await schemasCheck({ repoRoot: repo, schemasDir: join(repo, 'schemas') })
+    expect(report.ok).toBe(false)
+    expect(report.topics.map((t) => [t.topic, t.framing, t.framingChanged])).toEqual([
+      ['asset.updated.json', 'registry', { from: 'json', to: 'registry' }],
+      ['campaign.created.json', 'json', undefined],
+    ])
+    const text = formatSchemasCheck(report)
+    expect(text).toContain('✗ asset.updated.json [BACKWARD, 1 earlier version(s)]')
+    expect(text).toContain('x-kafka.framing  FRAMING_CHANGED: "json" → "registry": readers of the topic that expect plain JSON cannot read')
+    expect(text).toContain('✓ campaign.created.json')
+  })
+
   it('merges the registry verdict', async () => {
     const fakeFetch = (async () => new Response(JSON.stringify({ is_compatible: false, messages: ['#/required: added'] }), { status: 200 })) as unknown as typeof fetch
     const report = await schemasCheck({ repoRoot: repo, schemasDir: join(repo, 'schemas'), registryUrl: 'http://registry.invalid', fetch: fakeFetch })

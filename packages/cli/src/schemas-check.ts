@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
-import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from '@topiq/codegen'
+import { COMPATIBILITY_LEVELS, FRAMINGS, type CompatibilityLevel, type Framing } from '@topiq/codegen'
 import { checkCompatibility, type BreakingChange } from './compat.ts'
 import { subjectOf } from '@topiq/kafka-core'
 import { defaultBaseRef, git, tryGit } from './git.ts'
@@ -16,6 +16,9 @@ export interface TopicCheck {
   /** Versions compared with (1 for non-transitive levels; 0 for a new topic). */
   comparedVersions: number
   changes: BreakingChange[]
+  framing: Framing
+  /** The wire format changed since `against`: every reader of the topic that expects the old one breaks. */
+  framingChanged?: { from: Framing; to: Framing }
   registry?: RegistryVerdict
 }
 
@@ -46,6 +49,12 @@ function levelOf(schema: Record<string, unknown>): CompatibilityLevel {
   const meta = schema['x-kafka']
   const level = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)['compatibility'] : undefined
   return typeof level === 'string' && (COMPATIBILITY_LEVELS as readonly string[]).includes(level) ? (level as CompatibilityLevel) : 'BACKWARD'
+}
+
+function framingOf(schema: Record<string, unknown>): Framing {
+  const meta = schema['x-kafka']
+  const framing = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)['framing'] : undefined
+  return typeof framing === 'string' && (FRAMINGS as readonly string[]).includes(framing) ? (framing as Framing) : 'json'
 }
 
 async function versionsAt(repoRoot: string, ref: string, path: string, transitive: boolean): Promise<Record<string, unknown>[]> {
@@ -87,7 +96,10 @@ export async function schemasCheck(options: SchemasCheckOptions): Promise<Schema
     const level = levelOf(next)
     const previous = await versionsAt(options.repoRoot, ref, `${relDir}/${file}`, level.endsWith('_TRANSITIVE'))
     const changes = checkCompatibility(level, stripMetadata(next), previous.map(stripMetadata))
-    const check: TopicCheck = { topic: file, level, comparedVersions: previous.length, changes }
+    const framing = framingOf(next)
+    const check: TopicCheck = { topic: file, level, comparedVersions: previous.length, changes, framing }
+    const before = previous.at(-1)
+    if (before !== undefined && framingOf(before) !== framing) check.framingChanged = { from: framingOf(before), to: framing }
     if (options.registryUrl !== undefined) {
       try {
         check.registry = await askRegistry(options.registryUrl, subjectOf(file, options.topicPrefix), next, options.fetch ?? fetch)
@@ -99,7 +111,7 @@ export async function schemasCheck(options: SchemasCheckOptions): Promise<Schema
   }
   const before = (await tryGit(options.repoRoot, ['ls-tree', '--name-only', `${ref}`, `${relDir}/`]))?.split('\n').filter((p) => p.endsWith('.json')) ?? []
   const removed = before.map((p) => p.slice(p.lastIndexOf('/') + 1)).filter((f) => !files.includes(f))
-  const ok = removed.length === 0 && topics.every((t) => t.changes.length === 0 && t.registry?.compatible !== false)
+  const ok = removed.length === 0 && topics.every((t) => t.changes.length === 0 && t.framingChanged === undefined && t.registry?.compatible !== false)
   return { ref, topics, removed, ok }
 }
 
@@ -107,7 +119,15 @@ export function formatSchemasCheck(report: SchemasCheckReport): string {
   const lines = [`schemas check against ${report.ref.slice(0, 12)}`]
   for (const t of report.topics) {
     const against = t.comparedVersions === 0 ? 'new topic' : `${t.comparedVersions} earlier version(s)`
-    lines.push(`${t.changes.length === 0 ? '✓' : '✗'} ${t.topic} [${t.level}, ${against}]${t.changes.length === 0 ? '' : `: ${t.changes.length} breaking change(s)`}`)
+    const broken = t.changes.length > 0 || t.framingChanged !== undefined
+    lines.push(`${broken ? '✗' : '✓'} ${t.topic} [${t.level}, ${against}]${t.changes.length === 0 ? '' : `: ${t.changes.length} breaking change(s)`}`)
+    if (t.framingChanged !== undefined) {
+      lines.push(
+        `    x-kafka.framing  FRAMING_CHANGED: "${t.framingChanged.from}" → "${t.framingChanged.to}": readers of the topic that expect ` +
+          `${t.framingChanged.from === 'json' ? 'plain JSON cannot read registry-framed values' : 'registry framing cannot read plain JSON'}; ` +
+          'put the new framing on a new topic (e.g. <domain>.<action>-v2.json) instead',
+      )
+    }
     for (const c of t.changes) {
       const who = c.direction === 'backward' ? 'new schema cannot read old events' : 'old consumers cannot read new events'
       lines.push(`    ${c.path}  ${c.rule}: ${c.message} (${who})`)

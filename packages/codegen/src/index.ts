@@ -2,8 +2,8 @@ export { generate, loadSchemas, compileValidator, writeGenerated, diffGenerated 
 export type { GeneratedFile, TopicSchema } from './generate.ts'
 export { bootstrapSchema } from './bootstrap.ts'
 export type { BootstrapOptions } from './bootstrap.ts'
-export { readTopicMetadata, COMPATIBILITY_LEVELS, METADATA_KEYWORD } from './metadata.ts'
-export type { CompatibilityLevel, TopicMetadata, TopicMetadataInput } from './metadata.ts'
+export { readTopicMetadata, COMPATIBILITY_LEVELS, FRAMINGS, METADATA_KEYWORD } from './metadata.ts'
+export type { CompatibilityLevel, Framing, TopicMetadata, TopicMetadataInput } from './metadata.ts'
 export {
   TOPIC_NAME_PATTERN,
   TOPIC_NAME_RULE,

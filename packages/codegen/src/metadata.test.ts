@@ -14,6 +14,7 @@ describe('x-kafka topic metadata', () => {
       replicationFactor: 1,
       key: null,
       compatibility: 'BACKWARD',
+      framing: 'json',
       config: {},
     })
   })
@@ -21,13 +22,14 @@ describe('x-kafka topic metadata', () => {
   it('reads every field', () => {
     const schema = {
       ...base,
-      'x-kafka': { partitions: 6, replicationFactor: 3, key: 'campaign_id', compatibility: 'FULL_TRANSITIVE', config: { 'retention.ms': '1000' } },
+      'x-kafka': { partitions: 6, replicationFactor: 3, key: 'campaign_id', compatibility: 'FULL_TRANSITIVE', framing: 'registry', config: { 'retention.ms': '1000' } },
     }
     expect(readTopicMetadata('a.b.json', schema)).toEqual({
       partitions: 6,
       replicationFactor: 3,
       key: 'campaign_id',
       compatibility: 'FULL_TRANSITIVE',
+      framing: 'registry',
       config: { 'retention.ms': '1000' },
     })
   })
@@ -40,6 +42,8 @@ describe('x-kafka topic metadata', () => {
     [{ key: 'missing' }, /key names "missing"/],
     [{ config: { 'retention.ms': 1000 } }, /config must be an object of string values/],
     [{ partition: 3 }, /unknown field "partition"/],
+    [{ framing: 'avro' }, /^a\.b\.json: "x-kafka" \.framing must be one of "json", "registry" \(default "json"\), got "avro"/],
+    [{ framing: true }, /\.framing must be one of "json", "registry".*got true/],
     ['three', /must be an object/],
   ])('rejects %j', (block, message) => {
     expect(() => readTopicMetadata('a.b.json', { ...base, 'x-kafka': block })).toThrow(message)

@@ -11,6 +11,13 @@ export const COMPATIBILITY_LEVELS = [
 ] as const
 export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number]
 
+/**
+ * Wire format of the topic's values, the same for every producer of the topic: `json` (plain UTF-8 JSON) or
+ * `registry` (Confluent Schema Registry framing: magic byte 0, 4-byte schema id, JSON).
+ */
+export const FRAMINGS = ['json', 'registry'] as const
+export type Framing = (typeof FRAMINGS)[number]
+
 /** The `x-kafka` keyword of a topic schema: the one place topic metadata lives. */
 export interface TopicMetadataInput {
   partitions?: number
@@ -18,6 +25,7 @@ export interface TopicMetadataInput {
   /** Top-level required property whose value becomes the message key. */
   key?: string
   compatibility?: CompatibilityLevel
+  framing?: Framing
   /** Extra topic configs (`retention.ms`, `cleanup.policy`, …) passed to topic creation. */
   config?: Record<string, string>
 }
@@ -27,6 +35,7 @@ export interface TopicMetadata {
   replicationFactor: number
   key: string | null
   compatibility: CompatibilityLevel
+  framing: Framing
   config: Record<string, string>
 }
 
@@ -36,9 +45,10 @@ const DEFAULTS = {
   partitions: 3, // room for a consumer group of three without resizing the topic
   replicationFactor: 1, // the local stack has one broker; production overrides per schema
   compatibility: 'BACKWARD', // consumers on the new schema can read old events: the registry's default
+  framing: 'json', // readable by any client without a registry; `registry` is opted into per topic
 } as const
 
-const KNOWN = new Set(['partitions', 'replicationFactor', 'key', 'compatibility', 'config'])
+const KNOWN = new Set(['partitions', 'replicationFactor', 'key', 'compatibility', 'framing', 'config'])
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -64,6 +74,13 @@ export function readTopicMetadata(file: string, schema: Record<string, unknown>)
   if (typeof compatibility !== 'string' || !(COMPATIBILITY_LEVELS as readonly string[]).includes(compatibility)) {
     fail(`.compatibility must be one of ${COMPATIBILITY_LEVELS.join(', ')}, got ${JSON.stringify(compatibility)}`)
   }
+  const framing = raw['framing'] ?? DEFAULTS.framing
+  if (typeof framing !== 'string' || !(FRAMINGS as readonly string[]).includes(framing)) {
+    fail(
+      `.framing must be one of ${FRAMINGS.map((f) => JSON.stringify(f)).join(', ')} (default "json"), got ${JSON.stringify(framing)}: ` +
+        '"json" writes plain JSON values, "registry" the Confluent Schema Registry wire format',
+    )
+  }
   const key = raw['key'] ?? null
   if (key !== null) {
     if (typeof key !== 'string') fail(`.key must be a property name, got ${JSON.stringify(key)}`)
@@ -86,6 +103,7 @@ export function readTopicMetadata(file: string, schema: Record<string, unknown>)
     replicationFactor: int('replicationFactor', DEFAULTS.replicationFactor),
     key: key as string | null,
     compatibility: compatibility as CompatibilityLevel,
+    framing: framing as Framing,
     config: config as Record<string, string>,
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { nextOffset, PartitionCommits } from './commits.ts'
+import { filteredTail, nextOffset, PartitionCommits } from './commits.ts'
 
 type Offsets = { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }
 
@@ -66,5 +66,26 @@ describe('PartitionCommits', () => {
     expect(sent.map((c) => c.offset)).toEqual(['10', '20'])
     sent[1]?.settle()
     await flushing
+  })
+})
+
+describe('filteredTail', () => {
+  const batch = (offsets: string[], first: string | null, last: string) => ({
+    messages: offsets.map((offset) => ({ offset })) as never,
+    firstOffset: () => first,
+    lastOffset: () => last,
+  })
+
+  it('is the last offset when the batch ends in records kafkajs filtered out (a commit marker)', () => {
+    expect(filteredTail(batch(['10', '11'], '10', '12'))).toBe('12')
+  })
+
+  it('is the last offset of a batch made only of filtered records (aborted data and its marker)', () => {
+    expect(filteredTail(batch([], '20', '24'))).toBe('24')
+  })
+
+  it('is undefined when the batch ends in a message, or holds nothing at or past the fetched offset', () => {
+    expect(filteredTail(batch(['10', '11'], '10', '11'))).toBeUndefined()
+    expect(filteredTail(batch([], null, '99'))).toBeUndefined()
   })
 })

@@ -71,3 +71,17 @@ export class PartitionCommits {
     throw error
   }
 }
+
+/**
+ * A fetched batch may end in records kafkajs never hands over: transaction markers and aborted records
+ * (read_committed). Once every message of the batch was handled, the consumer commits past them too — otherwise a
+ * partition whose log ends in a commit marker stays one short of its end for good (lag 1 after any transactional
+ * producer). Returns the last such offset, or undefined when the batch ends in a message. Batches made only of such
+ * records reach eachBatch empty (kafkajs patch in patches/).
+ */
+export function filteredTail(batch: Pick<EachBatchPayload['batch'], 'firstOffset' | 'lastOffset' | 'messages'>): string | undefined {
+  if (batch.firstOffset() === null) return undefined // nothing at or past the fetched offset
+  const last = batch.lastOffset()
+  const lastMessage = batch.messages[batch.messages.length - 1]
+  return lastMessage === undefined || BigInt(last) > BigInt(lastMessage.offset) ? last : undefined
+}

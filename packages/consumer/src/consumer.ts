@@ -1,20 +1,24 @@
 import { setImmediate as yieldToEventLoop, setTimeout as delay } from 'node:timers/promises'
 import { isContractError, topicMetadata, type MessageOf, type TopicName } from '@topiq/contracts'
 import {
+  CompressionTypes,
   createKafka,
   isKafkaClientError,
   missingTopics,
+  partitionAssigners,
   physicalTopic,
+  RegistryClient,
   topicsNotFound,
   translateKafkaError,
   type Consumer,
   type EachBatchPayload,
   type KafkaMessage,
   type Logger,
+  type Message,
   type Producer,
 } from '@topiq/kafka-core'
-import { PartitionCommits } from './commits.ts'
-import { deadLetterRecord, type DeadLetterReason } from './dead-letter.ts'
+import { filteredTail, PartitionCommits } from './commits.ts'
+import { deadLetterPointer, deadLetterRecord, isTooLarge, type DeadLetterReason } from './dead-letter.ts'
 import { ConsumerError, errorMessage, isConsumerError } from './errors.ts'
 import { decodeMessage } from './message.ts'
 import {
@@ -87,6 +91,8 @@ export class KafkaConsumerClient<T extends TopicName> {
 
   private readonly options: ResolvedConsumerOptions
   private readonly routes = new Map<string, Route>()
+  /** Registry mode: checks the schema id of each registry-framed value (cached per id). */
+  private readonly registry: RegistryClient | undefined
   private readonly stopRequested = new AbortController()
   private readonly finished: Promise<void>
   private settle!: (error?: Error) => void
@@ -107,6 +113,7 @@ export class KafkaConsumerClient<T extends TopicName> {
     this.topics = resolved.topics as T[]
     this.shutdownTimeoutMs = resolved.shutdownTimeoutMs
     this.logger = resolved.logger
+    this.registry = resolved.registry === undefined ? undefined : new RegistryClient(resolved.registry, resolved.topicPrefix)
     for (const logical of resolved.topics) {
       // Handlers are typed per topic for the caller; each is only ever called with messages of the topic it is
       // routed by, which is what its MessageHandler<K> expects.
@@ -199,6 +206,9 @@ export class KafkaConsumerClient<T extends TopicName> {
       heartbeatInterval: o.heartbeatIntervalMs,
       maxWaitTimeInMs: o.maxWaitTimeMs,
       allowAutoTopicCreation: false,
+      // Kafka's own protocol names (range, roundrobin) instead of kafkajs' RoundRobinAssigner, which no other client
+      // speaks: without them a Python or Java member in the group makes the join fail.
+      partitionAssigners: partitionAssigners(o.partitionAssignors),
     })
     this.consumer = consumer
     consumer.on(consumer.events.GROUP_JOIN, (event) => this.onGroupJoin(event.payload.memberAssignment))
@@ -254,11 +264,18 @@ export class KafkaConsumerClient<T extends TopicName> {
     const commits = this.options.autoCommit ? undefined : new PartitionCommits(payload, batch.topic, partition)
     const { maxPollRecords, heartbeatIntervalMs } = this.options
     let inChunk = 0
+    let complete = true
     try {
       for (const message of messages) {
-        if (!payload.isRunning() || this.fatal !== undefined) break
+        if (!payload.isRunning() || this.fatal !== undefined) {
+          complete = false
+          break
+        }
         const handled = this.process(route, partition, message, payload)
-        if ((handled === HANDLED ? handled : await handled) !== HANDLED) break
+        if ((handled === HANDLED ? handled : await handled) !== HANDLED) {
+          complete = false
+          break
+        }
         payload.resolveOffset(message.offset)
         if (++inChunk >= maxPollRecords) {
           inChunk = 0
@@ -267,7 +284,10 @@ export class KafkaConsumerClient<T extends TopicName> {
           await yieldToEventLoop()
           commits?.commit(message.offset)
           // Only consumer.seek() makes a batch stale, which this client never calls; checked per chunk as a guard.
-          if (payload.isStale()) break
+          if (payload.isStale()) {
+            complete = false
+            break
+          }
         } else commits?.handled(message.offset)
         if (Date.now() - this.lastHeartbeat >= heartbeatIntervalMs) {
           this.lastHeartbeat = Date.now()
@@ -282,8 +302,14 @@ export class KafkaConsumerClient<T extends TopicName> {
       )
       throw error
     }
+    const skipTo = complete ? filteredTail(batch) : undefined
+    if (skipTo !== undefined) {
+      if (commits === undefined) payload.resolveOffset(skipTo)
+      else commits.handled(skipTo)
+    }
     await commits?.flush()
   }
+
 
   /**
    * One message: decode, validate, call the handler; retry, dead-letter. Returns HANDLED synchronously when a
@@ -293,6 +319,16 @@ export class KafkaConsumerClient<T extends TopicName> {
     const decoded = decodeMessage(route.logical, partition, raw)
     if (!decoded.ok) return this.deadLetter(route, partition, raw, decoded.reason, decoded.error, 0)
     const message = decoded.message as MessageOf<TopicName>
+    if (decoded.schemaId !== undefined && this.registry !== undefined) {
+      const known = this.registry.verifier.cached(decoded.schemaId)
+      if (known === undefined) return this.verifyThenHandle(route, partition, raw, message, decoded.schemaId, payload)
+      if (!known.found) return this.deadLetter(route, partition, raw, 'UNKNOWN_SCHEMA_ID', this.unknownSchemaId(route, partition, raw, known), 0)
+    }
+    return this.handle(route, partition, raw, message, payload)
+  }
+
+  /** Calls the handler; HANDLED synchronously when a synchronous handler succeeds at once. */
+  private handle(route: Route, partition: number, raw: KafkaMessage, message: MessageOf<TopicName>, payload: EachBatchPayload): Outcome | Promise<Outcome> {
     let result: HandlerResult | Promise<HandlerResult>
     try {
       result = route.handler(message)
@@ -314,6 +350,53 @@ export class KafkaConsumerClient<T extends TopicName> {
   ): Promise<Outcome> {
     const failure = await failureOf(() => result)
     return failure === undefined ? HANDLED : this.retry(route, partition, raw, message, failure, payload)
+  }
+
+  /**
+   * A registry-framed value whose schema id is not cached yet: ask the registry (once per id; then cached). An id the
+   * registry does not know is dead-lettered (UNKNOWN_SCHEMA_ID); a registry that cannot answer is asked again after
+   * each backoff, then the consumer stops with REGISTRY_UNAVAILABLE, uncommitted — never a valid event dead-lettered
+   * because the registry was briefly down.
+   */
+  private async verifyThenHandle(
+    route: Route,
+    partition: number,
+    raw: KafkaMessage,
+    message: MessageOf<TopicName>,
+    schemaId: number,
+    payload: EachBatchPayload,
+  ): Promise<Outcome> {
+    const registry = this.registry as RegistryClient
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const known = await registry.verifier.verify(schemaId)
+        if (!known.found) return this.deadLetter(route, partition, raw, 'UNKNOWN_SCHEMA_ID', this.unknownSchemaId(route, partition, raw, known), 0)
+        return this.handle(route, partition, raw, message, payload)
+      } catch (error) {
+        const wait = this.options.backoffMs[attempt]
+        const where = { topic: route.logical, partition, offset: raw.offset }
+        if (wait === undefined) {
+          this.fail(
+            new ConsumerError(
+              'REGISTRY_UNAVAILABLE',
+              `could not look up schema id ${schemaId} of offset ${raw.offset} of ${route.logical} partition ${partition} in the schema registry at ${registry.url}: ` +
+                `${errorMessage(error)} The offset was not committed; the consumer stops and the message is read again after a restart.`,
+              { ...where, cause: error },
+            ),
+          )
+          return FATAL
+        }
+        this.logger.warn('schema registry lookup failed; retrying', { ...where, schemaId, retryInMs: wait, error: errorMessage(error) })
+        if (!(await this.backoff(wait, payload))) return ABORTED
+      }
+    }
+  }
+
+  private unknownSchemaId(route: Route, partition: number, raw: KafkaMessage, lookup: { id: number; message: string }): string {
+    return (
+      `offset ${raw.offset} of ${route.logical} partition ${partition} is framed with schema id ${lookup.id}, which the schema registry ` +
+      `at ${this.registry?.url ?? '?'} does not know (${lookup.message}): written against another registry, or its schema was deleted`
+    )
   }
 
   /** After the first call failed: back off, call again, …, then dead-letter once `retry.attempts` calls failed. */
@@ -364,12 +447,18 @@ export class KafkaConsumerClient<T extends TopicName> {
       )
       return FATAL
     }
+    const source = { topic: route.physical, partition, message: raw, groupId: this.groupId }
+    const failure = { reason, error, attempts }
+    let pointer = false
     try {
-      await this.producer.send({
-        topic: route.deadLetterTopic,
-        acks: -1, // all in-sync replicas: the dead letter must be durable before the original offset is committed
-        messages: [deadLetterRecord({ topic: route.physical, partition, message: raw, groupId: this.groupId }, { reason, error, attempts })],
-      })
+      try {
+        await this.sendDeadLetter(route, deadLetterRecord(source, failure))
+      } catch (cause) {
+        if (!isTooLarge(cause)) throw cause
+        // Too large even compressed: keep the reason and where the original is, not its bytes (never a stall).
+        pointer = true
+        await this.sendDeadLetter(route, deadLetterPointer(source, failure))
+      }
     } catch (cause) {
       const translated = translateKafkaError(cause, { ...this.connectionContext(), topic: route.deadLetterTopic })
       this.fail(
@@ -382,8 +471,25 @@ export class KafkaConsumerClient<T extends TopicName> {
       )
       return FATAL
     }
-    this.logger.warn('message dead-lettered', { ...where, deadLetterTopic: route.deadLetterTopic, reason, attempts, error })
+    this.logger.warn(pointer ? 'message dead-lettered as a pointer: too large for the dead-letter topic' : 'message dead-lettered', {
+      ...where,
+      deadLetterTopic: route.deadLetterTopic,
+      reason,
+      attempts,
+      error,
+      ...(pointer ? { valueBytes: raw.value?.length ?? 0 } : {}),
+    })
     return HANDLED
+  }
+
+  private async sendDeadLetter(route: Route, message: Message): Promise<void> {
+    await this.producer?.send({
+      topic: route.deadLetterTopic,
+      acks: -1, // all in-sync replicas: the dead letter must be durable before the original offset is committed
+      // The copy carries the original plus x-dlq-* headers: compressed, one that arrived compressed still fits.
+      compression: CompressionTypes.GZIP,
+      messages: [message],
+    })
   }
 
   /** Stops the consumer with `error` (reported by wait()/start()); the message in hand is not committed. */

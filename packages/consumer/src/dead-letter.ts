@@ -18,11 +18,18 @@ export const DLQ_HEADER = {
   failedAt: 'x-dlq-failed-at',
   /** The consumer group that gave up on it (another group may have handled it fine). */
   consumerGroup: 'x-dlq-consumer-group',
+  /**
+   * Only on a pointer record: the copy was too large for the dead-letter topic even compressed, so its value and
+   * original headers were left out; `<value bytes> value bytes, <header bytes> header bytes` of the original.
+   */
+  omitted: 'x-dlq-omitted',
 } as const
 
 export const DEAD_LETTER_REASONS = [
   /** Not JSON, not the registry wire format, empty, or a tombstone. */
   'DECODE_FAILED',
+  /** Registry-framed, but the registry does not know its schema id (another registry, a deleted schema, garbage). */
+  'UNKNOWN_SCHEMA_ID',
   /** Decoded, but does not match the topic's schema. */
   'INVALID_PAYLOAD',
   /** The handler returned false or threw on every attempt. */
@@ -69,4 +76,52 @@ export function deadLetterRecord(source: DeadLetterSource, failure: DeadLetterFa
   headers[DLQ_HEADER.failedAt] = now.toISOString()
   headers[DLQ_HEADER.consumerGroup] = source.groupId
   return { key: source.message.key, value: source.message.value, partition: source.partition, headers }
+}
+
+/** Bytes of a record's headers as kafkajs holds them (names and values; repeats and nulls counted). */
+function headerBytes(headers: IHeaders | undefined): number {
+  let total = 0
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value]) total += Buffer.byteLength(name) + (v == null ? 0 : Buffer.byteLength(v))
+  }
+  return total
+}
+
+/**
+ * The dead-letter record used when the full copy is refused as too large even compressed (an invalid event close to
+ * the broker's max.message.bytes, or one that arrived compressed): the `x-dlq-*` headers, the original key, and a
+ * small JSON pointer instead of the value — where the original is (topic, partition, offset) and how large it was.
+ * The reason is never lost; the bytes stay in the source topic for as long as its retention keeps them.
+ */
+export function deadLetterPointer(source: DeadLetterSource, failure: DeadLetterFailure, now: Date = new Date()): Message {
+  const full = deadLetterRecord({ ...source, message: { ...source.message, headers: {} } as KafkaMessage }, failure, now)
+  const valueBytes = source.message.value?.length ?? 0
+  const originalHeaderBytes = headerBytes(source.message.headers)
+  const headers: IHeaders = { ...full.headers, [DLQ_HEADER.omitted]: `${valueBytes} value bytes, ${originalHeaderBytes} header bytes` }
+  const pointer = {
+    omitted: 'the original value and headers: too large for the dead-letter topic even compressed',
+    topic: source.topic,
+    partition: source.partition,
+    offset: source.message.offset,
+    valueBytes,
+    headerBytes: originalHeaderBytes,
+  }
+  // A key is small in every sane design; one that is not would make the pointer too large as well.
+  const key = source.message.key !== null && source.message.key.length <= MAX_ERROR_BYTES ? source.message.key : null
+  return { key, value: Buffer.from(JSON.stringify(pointer)), partition: source.partition, headers }
+}
+
+/** Whether a failed send was refused for size (MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE), however kafkajs wrapped it. */
+export function isTooLarge(error: unknown): boolean {
+  const seen = new Set<unknown>()
+  const queue: unknown[] = [error]
+  while (queue.length > 0) {
+    const e = queue.shift()
+    if (typeof e !== 'object' || e === null || seen.has(e)) continue
+    seen.add(e)
+    const { type, cause, originalError, errors } = e as { type?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown }
+    if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') return true
+    queue.push(cause, originalError, ...(Array.isArray(errors) ? errors : []))
+  }
+  return false
 }

@@ -5,6 +5,8 @@ export const CONSUMER_ERROR_CODES = [
   'UNPROCESSABLE_MESSAGE',
   /** Writing a message to its dead-letter topic failed; its offset was not committed. */
   'DEAD_LETTER_FAILED',
+  /** The schema registry could not say whether a framed value's schema id exists (after retries); not committed. */
+  'REGISTRY_UNAVAILABLE',
   /** Shutdown did not finish within `shutdownTimeoutMs`. */
   'SHUTDOWN_TIMEOUT',
   /** kafkajs gave up (non-retriable error or retries exhausted) and did not restart the consumer. */

@@ -60,3 +60,41 @@ describe('decodeMessage headers', () => {
     expect(message.headers).toEqual({ replaced: 'yes' })
   })
 })
+
+describe('decodeMessage raw bytes and odd headers', () => {
+  // What confluent-kafka / Java may legally write: a null header value, a repeated name, binary keys and values.
+  const key = Buffer.from([0x00, 0x00, 0x01, 0x8b, 0xff, 0xfe, 0xfd, 0x01]) // a Java long, not UTF-8
+  const binary = Buffer.from([0xff, 0xfe, 0xfd])
+  const headers = { trace: null, tag: [Buffer.from('a'), null, Buffer.from('b')], bin: binary, gone: [null, null] }
+  const message = (() => {
+    const result = decodeMessage('campaign.created.json', 0, raw(encodeJson(event), { key, headers } as unknown as { key: Buffer }))
+    if (!result.ok) throw new Error(result.error)
+    return result.message
+  })()
+
+  it('decodes headers without throwing: null values are absent, a repeated name keeps its last non-null value', () => {
+    expect(message.headers).toEqual({ tag: 'b', bin: binary.toString('utf8') })
+  })
+
+  it('exposes the original key and every header value, repeats and nulls included, as bytes', () => {
+    expect(message.raw.key).toEqual(key)
+    expect(message.key).not.toBe(null)
+    expect(Buffer.from(message.key ?? '', 'utf8').equals(key)).toBe(false) // UTF-8 decoding lost bytes; raw did not
+    expect(message.raw.headers).toEqual([
+      { key: 'trace', value: null },
+      { key: 'tag', value: Buffer.from('a') },
+      { key: 'tag', value: null },
+      { key: 'tag', value: Buffer.from('b') },
+      { key: 'bin', value: binary },
+      { key: 'gone', value: null },
+      { key: 'gone', value: null },
+    ])
+    expect(message.raw.value).toEqual(encodeJson(event))
+    expect(message.raw).toBe(message.raw)
+  })
+
+  it('keeps raw out of spreads and JSON', () => {
+    expect(Object.keys({ ...message })).not.toContain('raw')
+    expect(JSON.parse(JSON.stringify(message))).not.toHaveProperty('raw')
+  })
+})

@@ -103,6 +103,27 @@ describe('resolveOptions', () => {
   })
 })
 
+describe('partitionAssignors (consumer groups shared with Python and Java)', () => {
+  it("defaults to ['range', 'roundrobin']: range first, as librdkafka, kafka-python and Java list it", () => {
+    expect(resolveOptions(base).partitionAssignors).toEqual(['range', 'roundrobin'])
+  })
+
+  it('keeps the order given', () => {
+    expect(resolveOptions({ ...base, partitionAssignors: ['roundrobin', 'range'] }).partitionAssignors).toEqual(['roundrobin', 'range'])
+    expect(resolveOptions({ ...base, partitionAssignors: ['roundrobin'] }).partitionAssignors).toEqual(['roundrobin'])
+  })
+
+  it.each([
+    [{ partitionAssignors: [] }, /at least one of 'range', 'roundrobin'/],
+    [{ partitionAssignors: ['cooperative-sticky'] }, /unknown assignor "cooperative-sticky".*not supported: they need incremental rebalancing/],
+    [{ partitionAssignors: ['RoundRobinAssigner'] }, /unknown assignor "RoundRobinAssigner"/],
+    [{ partitionAssignors: ['range', 'range'] }, /lists "range" twice/],
+    [{ partitionAssignors: 'range' }, /at least one of/],
+  ])('rejects %j', (options, message) => {
+    expect(configError(options)).toMatch(message)
+  })
+})
+
 describe('backoffSchedule', () => {
   it('doubles from the initial wait up to the cap, one wait per retry', () => {
     expect(backoffSchedule({ attempts: 1, initialBackoffMs: 500, maxBackoffMs: 5_000 })).toEqual([])
@@ -113,5 +134,16 @@ describe('backoffSchedule', () => {
   it('keeps the default total backoff well below the default session timeout', () => {
     const total = backoffSchedule(DEFAULTS.retry).reduce((a, b) => a + b, 0)
     expect(total).toBeLessThan(DEFAULTS.sessionTimeoutMs / 2)
+  })
+})
+
+describe('registry option (schema-id checks of registry-framed values)', () => {
+  it('is resolved like the producer: the option, else SCHEMA_REGISTRY_URL (+ credentials), else none', () => {
+    expect(resolveOptions(base).registry).toBeUndefined()
+    expect(resolveOptions({ ...base, registry: 'http://r:8081/apis/ccompat/v7' }).registry).toEqual({ url: 'http://r:8081/apis/ccompat/v7' })
+    const env = { SCHEMA_REGISTRY_URL: 'http://r:8081', SCHEMA_REGISTRY_USERNAME: 'u', SCHEMA_REGISTRY_PASSWORD: 'p' }
+    expect(resolveOptions({ ...base, env }).registry).toEqual({ url: 'http://r:8081', username: 'u', password: 'p' })
+    expect(resolveOptions({ ...base, env, registry: { url: 'http://other' } }).registry).toEqual({ url: 'http://other' })
+    expect(resolveOptions({ ...base, env, registry: false }).registry).toBeUndefined()
   })
 })

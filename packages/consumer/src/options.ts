@@ -1,11 +1,16 @@
 import { isTopicName, unknownTopicError, type MessageOf, type TopicName } from '@topiq/contracts'
 import {
+  DEFAULT_ASSIGNORS,
+  isAssignorName,
   jsonLogger,
   KafkaClientError,
   resolveConnection,
+  resolveRegistry,
   resolveTopicPrefix,
+  type AssignorName,
   type ConnectionOptions,
   type Logger,
+  type RegistryOptions,
   type ResolvedConnection,
 } from '@topiq/kafka-core'
 
@@ -64,6 +69,16 @@ export interface ConsumerSettings {
   topicPrefix?: string
   /** Partitions handled in parallel (order within a partition always holds). */
   partitionsConsumedConcurrently?: number
+  /**
+   * Partition assignment strategies offered to the group, most preferred first: Kafka's `range` and `roundrobin`
+   * (Java's ConsumerProtocol), so the group can be shared with confluent-kafka, kafka-python and Java consumers.
+   */
+  partitionAssignors?: readonly AssignorName[]
+  /**
+   * Where the schema registry is, to check the schema ids of registry-framed values: a URL or options; else
+   * `SCHEMA_REGISTRY_URL` (+ `_USERNAME`/`_PASSWORD`), as for the producer; `false`: none.
+   */
+  registry?: RegistryOptions | string | false
   logger?: Logger
 }
 
@@ -109,6 +124,8 @@ export const DEFAULTS = {
   shutdownTimeoutMs: 25_000,
   /** kafkajs default: one partition at a time per consumer; scale out with more consumers in the group. */
   partitionsConsumedConcurrently: 1,
+  /** range first, as librdkafka, kafka-python and Java list it: every member votes alike, so mixed groups agree. */
+  partitionAssignors: DEFAULT_ASSIGNORS,
 } as const
 
 export interface ResolvedConsumerOptions {
@@ -130,6 +147,8 @@ export interface ResolvedConsumerOptions {
   handleSignals: boolean
   shutdownTimeoutMs: number
   partitionsConsumedConcurrently: number
+  partitionAssignors: AssignorName[]
+  registry: RegistryOptions | undefined
   logger: Logger
 }
 
@@ -140,6 +159,22 @@ function invalid(message: string): KafkaClientError {
 function integer(name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) throw invalid(`${name} must be an integer ≥ ${min}, got ${String(value)}`)
   return value
+}
+
+function assignors(names: readonly unknown[]): AssignorName[] {
+  if (!Array.isArray(names) || names.length === 0) throw invalid("partitionAssignors must list at least one of 'range', 'roundrobin'")
+  const out: AssignorName[] = []
+  for (const name of names) {
+    if (!isAssignorName(name)) {
+      throw invalid(
+        `partitionAssignors: unknown assignor ${JSON.stringify(name)}; use 'range' and/or 'roundrobin' ` +
+          "(cooperative-sticky and sticky are not supported: they need incremental rebalancing, which kafkajs lacks)",
+      )
+    }
+    if (out.includes(name)) throw invalid(`partitionAssignors lists ${JSON.stringify(name)} twice`)
+    out.push(name)
+  }
+  return out
 }
 
 /** Exponential backoff: initial, 2×initial, … each capped at max; one wait per retry. */
@@ -217,6 +252,8 @@ export function resolveOptions<T extends TopicName>(options: ConsumerOptions<T>)
       options.partitionsConsumedConcurrently ?? DEFAULTS.partitionsConsumedConcurrently,
       1,
     ),
+    partitionAssignors: assignors(options.partitionAssignors ?? DEFAULTS.partitionAssignors),
+    registry: resolveRegistry(options.registry, options.env),
     logger: options.logger ?? jsonLogger({ name: 'topiq-consumer' }),
   }
 }

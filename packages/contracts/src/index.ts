@@ -4,4 +4,4 @@ export { validate, assertValid, isTopicName, keyOf, keyReader, formatViolations,
 export type { ValidationResult } from './validate.ts'
 export { ContractError, isContractError, CONTRACT_ERROR_CODES } from './errors.ts'
 export type { ContractErrorCode, Violation } from './errors.ts'
-export type { EventOf, MessageOf, Publish, PublishOptions, TypedPublisher } from './publish.ts'
+export type { EventOf, MessageOf, Publish, PublishOptions, RawHeader, RawRecord, TypedPublisher } from './publish.ts'

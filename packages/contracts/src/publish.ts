@@ -3,16 +3,34 @@ import type { EventMap, TopicName } from './generated/index.ts'
 /** The payload type of a topic. */
 export type EventOf<T extends TopicName> = EventMap[T]
 
+/** One record header exactly as it was written: a name may repeat, and a value may be null (length -1 on the wire). */
+export interface RawHeader {
+  readonly key: string
+  readonly value: Buffer | null
+}
+
+/** The record's original bytes, for what UTF-8 decoding loses: binary keys and header values, repeats, nulls. */
+export interface RawRecord {
+  readonly key: Buffer | null
+  readonly value: Buffer | null
+  /** Every header in record order per name (names in order of first appearance), repeats and null values kept. */
+  readonly headers: readonly RawHeader[]
+}
+
 /** A typed message as a consumer sees it; a union over topics when `T` is a union. */
 export type MessageOf<T extends TopicName> = {
   [K in T]: {
     topic: K
     partition: number
     offset: string
+    /** The key decoded as UTF-8; `raw.key` has its bytes. */
     key: string | null
     value: EventMap[K]
+    /** Header values decoded as UTF-8; for a repeated name the last non-null value, a null-only header is absent. */
     headers: Record<string, string>
     timestamp: string
+    /** The original bytes (not enumerable: kept out of spreads and JSON). */
+    readonly raw: RawRecord
   }
 }[T]
 

@@ -134,7 +134,10 @@ export interface RegistryOptions {
   password?: string
 }
 
-/** Registry mode is opt-in: the option, else `SCHEMA_REGISTRY_URL` (+ `SCHEMA_REGISTRY_USERNAME`/`_PASSWORD`). */
+/**
+ * Where the schema registry is: the option, else `SCHEMA_REGISTRY_URL` (+ `SCHEMA_REGISTRY_USERNAME`/`_PASSWORD`).
+ * It never decides the wire format: a topic's `x-kafka.framing` does.
+ */
 export function resolveRegistry(
   option: RegistryOptions | string | false | undefined,
   env: Readonly<Record<string, string | undefined>> = process.env,

@@ -4,10 +4,32 @@ export { KafkaClientError, isKafkaClientError, translateKafkaError, topicsNotFou
 export type { KafkaClientErrorCode, ErrorContext } from './errors.ts'
 export { jsonLogger, silentLogger, redact, LOG_LEVELS } from './logger.ts'
 export type { Logger, LogLevel } from './logger.ts'
-export { createKafka, registerSnappy, muteKafkajsTimeoutWarning, CompressionTypes, logLevel, Partitioners } from './kafka.ts'
+export { createKafka, muteKafkajsTimeoutWarning, CompressionTypes, logLevel, Partitioners } from './kafka.ts'
+export { registerCodecs, registerSnappy, CODECS } from './codecs.ts'
+export type { Codec, CodecFactory, CodecName } from './codecs.ts'
 export type { CreateKafkaOptions, Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer, RecordMetadata } from './kafka.ts'
-export { HEADER, CONTENT_TYPE, MAGIC_BYTE, encodeJson, encodeWire, decodeValue, decodeHeaders } from './serialization.ts'
-export type { DecodedValue } from './serialization.ts'
-export { RegistryClient, registryAjv, subjectOf } from './registry.ts'
+export { HEADER, CONTENT_TYPE, MAGIC_BYTE, encodeJson, encodeWire, decodeValue, decodeHeaders, rawHeaderList } from './serialization.ts'
+export type { DecodedValue, RawHeaders } from './serialization.ts'
+export { RegistryClient, SchemaIdVerifier, registryAjv, sameJson, subjectOf } from './registry.ts'
+export type { SchemaIdLookup, SchemaIdVerifierOptions, SchemaVersionRef } from './registry.ts'
 export { resolveTopicPrefix, physicalTopic, logicalTopic, topicPlan, provisionTopics, missingTopics } from './topics.ts'
 export type { TopicPlan, ProvisionResult } from './topics.ts'
+export {
+  ASSIGNOR_NAMES,
+  DEFAULT_ASSIGNORS,
+  SUBSCRIPTION_VERSION,
+  ASSIGNMENT_VERSION,
+  encodeSubscription,
+  decodeSubscription,
+  encodeAssignment,
+  decodeAssignment,
+  rangeAssign,
+  roundRobinAssign,
+  compareMembers,
+  subscribedTopics,
+  rangeAssigner,
+  roundRobinAssigner,
+  partitionAssigners,
+  isAssignorName,
+} from './assignors.ts'
+export type { AssignorName, Assignment, GroupAssignment, MemberSubscription, Subscription, TopicPartitions } from './assignors.ts'

@@ -1,8 +1,7 @@
-/// <reference path="./kafkajs-snappy.d.ts" />
 // The one seam between topiq and kafkajs (unmaintained since 2023): everything kafkajs-specific that both clients
 // need is created here, so a second transport can replace it later without touching the producer or consumer.
-import kafkajs, { CompressionTypes, Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs'
-import SnappyCodec from 'kafkajs-snappy'
+import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs'
+import { registerCodecs } from './codecs.ts'
 import type { ResolvedConnection } from './config.ts'
 import type { Logger } from './logger.ts'
 
@@ -26,15 +25,6 @@ export function muteKafkajsTimeoutWarning(): void {
   }) as typeof process.emitWarning
 }
 
-let snappyRegistered = false
-/** kafkajs ships without snappy; kafkajs-snappy is pure JS. Registered once per process. */
-export function registerSnappy(): void {
-  if (snappyRegistered) return
-  // Node's ESM loader cannot see CompressionCodecs as a named export of the CommonJS kafkajs: use module.exports.
-  kafkajs.CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec
-  snappyRegistered = true
-}
-
 function toLogger(logger: Logger) {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
@@ -55,7 +45,7 @@ export interface CreateKafkaOptions {
 }
 
 export function createKafka(connection: ResolvedConnection, logger: Logger, options: CreateKafkaOptions = {}): Kafka {
-  registerSnappy()
+  registerCodecs()
   muteKafkajsTimeoutWarning()
   const sasl: SASLOptions | undefined =
     connection.sasl === undefined

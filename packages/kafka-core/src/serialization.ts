@@ -62,14 +62,39 @@ export function decodeValue(buffer: Buffer | null): DecodedValue {
   return framed ? { format: 'registry', schemaId: buffer.readInt32BE(1), value } : { format: 'json', value }
 }
 
-/** kafkajs header values are Buffers, strings or arrays of them; handlers get plain strings. */
-export function decodeHeaders(headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>> | undefined): Record<string, string> {
+/** A header value as kafkajs hands it over: null when the record carries length -1, an array when a name repeats. */
+type HeaderValue = Buffer | string | null | undefined
+export type RawHeaders = Readonly<Record<string, HeaderValue | readonly HeaderValue[]>>
+
+/**
+ * kafkajs header values are Buffers, strings, null, or arrays of them (a repeated name); handlers get plain strings:
+ * the last non-null value of each name. A header whose values are all null is absent (`raw.headers` still has it).
+ */
+export function decodeHeaders(headers: RawHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {}
   if (headers === undefined) return out
-  for (const [name, raw] of Object.entries(headers)) {
-    if (raw === undefined) continue
-    const last = Array.isArray(raw) ? raw[raw.length - 1] : raw
-    if (last !== undefined) out[name] = typeof last === 'string' ? last : last.toString('utf8')
+  for (const name of Object.keys(headers)) {
+    const raw = headers[name]
+    let last: HeaderValue
+    if (Array.isArray(raw)) {
+      for (let i = raw.length - 1; i >= 0 && last == null; i--) last = raw[i] as HeaderValue
+    } else last = raw as HeaderValue
+    if (last != null) out[name] = typeof last === 'string' ? last : last.toString('utf8')
+  }
+  return out
+}
+
+/** Every header as written, repeats and nulls kept (record order within a name; names in order of first appearance). */
+export function rawHeaderList(headers: RawHeaders | undefined): { key: string; value: Buffer | null }[] {
+  const out: { key: string; value: Buffer | null }[] = []
+  if (headers === undefined) return out
+  for (const name of Object.keys(headers)) {
+    const raw = headers[name]
+    const values: readonly HeaderValue[] = Array.isArray(raw) ? (raw as readonly HeaderValue[]) : [raw as HeaderValue]
+    for (const value of values) {
+      if (value === undefined) continue
+      out.push({ key: name, value: value === null ? null : typeof value === 'string' ? Buffer.from(value) : value })
+    }
   }
   return out
 }

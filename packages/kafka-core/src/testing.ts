@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs'
 import type { EventMap, TopicName } from '@topiq/contracts'
-import { registerSnappy } from './kafka.ts'
+import { registerCodecs } from './codecs.ts'
 import { provisionTopics, topicPlan } from './topics.ts'
 
 /** A fresh topic prefix, so test files sharing one broker never see each other's messages. */
@@ -10,9 +10,9 @@ export function uniquePrefix(label: string): string {
   return `t-${label.replace(/[^a-z0-9-]/gi, '-')}-${randomBytes(4).toString('hex')}.`
 }
 
-/** A plain kafkajs client (never the code under test), quiet, with snappy registered. */
+/** A plain kafkajs client (never the code under test), quiet, with every codec registered. */
 export function rawKafka(brokers: readonly string[]): Kafka {
-  registerSnappy()
+  registerCodecs()
   return new Kafka({ clientId: 'topiq-test', brokers: [...brokers], logLevel: logLevel.NOTHING })
 }
 

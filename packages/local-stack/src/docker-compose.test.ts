@@ -97,7 +97,24 @@ function createCalls(s: Service): CreateCall[] {
     })
 }
 
+/** Schemas whose `x-kafka.framing` is "registry": their producers need the registry. */
+function registryFramedTopics(): string[] {
+  return readdirSync(schemasDir)
+    .filter((f) => f.endsWith('.json'))
+    .filter((f) => (JSON.parse(readFileSync(join(schemasDir, f), 'utf8')) as { 'x-kafka'?: { framing?: string } })['x-kafka']?.framing === 'registry')
+    .sort()
+}
+
 describe('docker-compose.yml', () => {
+  it('lists the registry-framed topics of schemas/ and the registry URL from the host and from containers', () => {
+    const text = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')
+    const listed = /^# Registry-framed topics \(x-kafka\.framing "registry" in their schema\): (.*)$/m.exec(text)?.[1]
+    expect(listed?.split(/,\s*/).filter(Boolean).sort()).toEqual(registryFramedTopics())
+    expect(text).toContain(`http://localhost:${DEFAULTS.registryPort}/apis/ccompat/v7 from the host`)
+    const target = published(service('registry'))[0]?.target
+    expect(text).toContain(`http://registry:${String(target)}/apis/ccompat/v7 from other containers`)
+  })
+
   it(`runs apache/kafka:${KAFKA_VERSION} in KRaft mode with INTERNAL kafka:9092, EXTERNAL localhost:29092 and a controller`, () => {
     const kafka = service('kafka')
     expect(kafka.image).toBe(`apache/kafka:${KAFKA_VERSION}`)

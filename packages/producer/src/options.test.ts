@@ -34,6 +34,10 @@ describe('resolveProducerOptions', () => {
     expect(resolveProducerOptions({ env, idempotent: false }).idempotent).toBe(false)
   })
 
+  it.each(['snappy', 'gzip', 'lz4', 'zstd', 'none'] as const)('accepts compression %s, every codec Kafka defines', (compression) => {
+    expect(resolveProducerOptions({ env, compression }).compression).toBe(compression)
+  })
+
   it('reads the topic prefix, registry and SASL settings from the environment', () => {
     const resolved = resolveProducerOptions({
       env: {
@@ -55,7 +59,7 @@ describe('resolveProducerOptions', () => {
     expect(configError({ retries: 0 })).toMatch(/at least 1 with idempotent/)
     expect(configError({ retries: -1 })).toMatch(/retries must be an integer/)
     expect(configError({ acks: 2 as never })).toMatch(/acks must be -1/)
-    expect(configError({ compression: 'lz4' as never })).toMatch(/compression must be one of snappy, gzip, none/)
+    expect(configError({ compression: 'brotli' as never })).toMatch(/compression must be one of snappy, gzip, lz4, zstd, none, not brotli/)
     expect(configError({ ack: 1 } as never)).toMatch(/unknown option "ack"/)
     expect(configError({ requestTimeoutMs: 0 })).toMatch(/requestTimeoutMs must be a positive/)
     expect(configError({ brokers: 'no-port' })).toMatch(/not host:port/)

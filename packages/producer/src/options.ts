@@ -11,7 +11,8 @@ import {
   type SaslOptions,
 } from '@topiq/kafka-core'
 
-export const COMPRESSIONS = ['snappy', 'gzip', 'none'] as const
+// Every codec Kafka defines; lz4 and zstd come from kafka-core's registerCodecs (kafkajs ships gzip only).
+export const COMPRESSIONS = ['snappy', 'gzip', 'lz4', 'zstd', 'none'] as const
 export type Compression = (typeof COMPRESSIONS)[number]
 
 /** -1: all in-sync replicas; 1: the partition leader only; 0: no acknowledgement. */
@@ -35,7 +36,7 @@ export interface ProducerOptions {
   /** Retries of a failed send (and of connecting) before giving up. */
   retries?: number
   compression?: Compression
-  /** Registry mode: a URL or options; else `SCHEMA_REGISTRY_URL`; `false` forces plain JSON. */
+  /** Where the schema registry is, for topics with `x-kafka.framing: "registry"`: a URL or options; else `SCHEMA_REGISTRY_URL`; `false`: none. */
   registry?: RegistryOptions | string | false
   /** Physical topic = prefix + topic; else `KAFKA_TOPIC_PREFIX`; else none. */
   topicPrefix?: string

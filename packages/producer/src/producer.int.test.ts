@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient, type BatchFailure } from './producer.ts'
 import { decode, messageCount, recordingLogger } from './test-helpers.ts'
 
-const { brokers } = connectionInfo()
+const { brokers, registryUrl } = connectionInfo()
 const prefix = uniquePrefix('producer')
 const CREATED = 'campaign.created.json'
 const UPDATED = 'campaign.updated.json'
@@ -124,7 +124,7 @@ describe('publish', () => {
 
   it('honours overrides like the guide (acks=1, gzip, no idempotence) and still delivers', async () => {
     const p = await freshPrefix()
-    await using client = new KafkaProducerClient({ brokers, topicPrefix: p, logger: silentLogger, acks: 1, retries: 5, compression: 'gzip', env: {} })
+    await using client = new KafkaProducerClient({ brokers, topicPrefix: p, logger: silentLogger, acks: 1, retries: 5, compression: 'gzip', registry: registryUrl, env: {} })
     expect(client.idempotent).toBe(false)
     await client.publish(ASSET, { asset_id: 'a1', version: 2, updated_at: created.created_at })
     const [message] = (await readMessages(brokers, [p + ASSET], 1)).map(decode)

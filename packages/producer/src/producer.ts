@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import {
   ContractError,
   formatViolations,
+  topicMetadata,
   isTopicName,
   keyReader,
   unknownTopicError,
@@ -87,8 +88,16 @@ export type ProducerState = 'idle' | 'connecting' | 'connected' | 'closing' | 'c
 const COMPRESSION_CODES: Record<Compression, CompressionTypes> = {
   snappy: CompressionTypes.Snappy,
   gzip: CompressionTypes.GZIP,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
   none: CompressionTypes.None,
 }
+
+/**
+ * Framing is the topic's contract (`x-kafka.framing`), not this producer's choice: every producer of a topic writes
+ * the same wire format, and a configured registry only says where the registry is.
+ */
+const REGISTRY_FRAMED: ReadonlySet<string> = new Set(Object.values(topicMetadata).filter((m) => m.framing === 'registry').map((m) => m.topic))
 
 /** What every message of a topic shares, hoisted out of the per-message path. */
 interface Route {
@@ -101,7 +110,7 @@ interface Route {
 
 /**
  * Plain mode hands kafkajs the JSON string: it writes it as UTF-8 straight into the request buffer — the same bytes
- * as kafka-core's `encodeJson`, without an intermediate Buffer per message. Registry mode: Confluent wire format.
+ * as kafka-core's `encodeJson`, without an intermediate Buffer per message. Registry-framed topics: Confluent wire format.
  */
 function encodeValue(schemaId: number | undefined, payload: unknown): string | Buffer {
   return schemaId === undefined ? JSON.stringify(payload) : encodeWire(schemaId, payload)
@@ -148,7 +157,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
   readonly idempotent: boolean
   readonly retries: number
   readonly compression: Compression
-  /** Registry mode only: registers each topic's schema once and caches its id. */
+  /** Set when a registry is configured; used for registry-framed topics only (registers each schema once, caches its id). */
   readonly registry: RegistryClient | undefined
 
   // Private fields hold the resolved options (with SASL secrets): util.inspect and JSON.stringify never show them.
@@ -194,7 +203,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
    */
   async publish<T extends TopicName>(topic: T, payload: EventMap[T], options?: PublishOptions): Promise<PublishResult> {
     this.#assertOpen(topic)
-    const schemaId = this.registry === undefined ? undefined : (this.#schemaIds.get(topic) ?? (await this.#schemaId(topic)))
+    const schemaId = REGISTRY_FRAMED.has(topic) ? (this.#schemaIds.get(topic) ?? (await this.#schemaId(topic))) : undefined
     const prepared = this.#prepare(topic, payload, options?.key, options?.headers, schemaId)
     const [meta] = await this.#send([prepared])
     return {
@@ -212,7 +221,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
    */
   async publishBatch<T extends TopicName>(topic: T, payloads: readonly EventMap[T][], options?: PublishBatchOptions): Promise<PublishBatchResult> {
     this.#assertOpen(topic)
-    const schemaId = this.registry === undefined ? undefined : (this.#schemaIds.get(topic) ?? (await this.#schemaId(topic)))
+    const schemaId = REGISTRY_FRAMED.has(topic) ? (this.#schemaIds.get(topic) ?? (await this.#schemaId(topic))) : undefined
     const route = this.#route(topic, schemaId)
     const userHeaders = options?.headers
     checkUserHeaders(userHeaders)
@@ -282,7 +291,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     for (let index = 0; index < messages.length; index++) {
       const message = messages[index] as OutgoingMessage
       try {
-        const schemaId = this.registry === undefined ? undefined : (this.#schemaIds.get(message.topic) ?? (await this.#schemaId(message.topic)))
+        const schemaId = REGISTRY_FRAMED.has(message.topic) ? (this.#schemaIds.get(message.topic) ?? (await this.#schemaId(message.topic))) : undefined
         prepared.push({ index, prepared: this.#prepare(message.topic, message.value, message.key, message.headers, schemaId) })
       } catch (error) {
         // Rejected before sending: a payload or header the contract refuses is `invalid`; a closed client or an
@@ -390,9 +399,16 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     return { topic, physical: route.physical, message, eventId }
   }
 
-  /** Registry mode: the topic's schema id, registered once; plain mode: undefined. */
-  async #schemaId(topic: TopicName): Promise<number | undefined> {
-    if (this.registry === undefined || !isTopicName(topic)) return undefined
+  /** A registry-framed topic's schema id, registered once. Throws CONFIG_INVALID when no registry is configured. */
+  async #schemaId(topic: TopicName): Promise<number> {
+    if (this.registry === undefined) {
+      throw new KafkaClientError(
+        'CONFIG_INVALID',
+        `topic "${topic}" is registry-framed (x-kafka.framing in schemas/${topic}) but no schema registry is configured: ` +
+          'set SCHEMA_REGISTRY_URL (e.g. http://127.0.0.1:8081/apis/ccompat/v7) or pass the `registry` option. Nothing was sent.',
+        { topic },
+      )
+    }
     const id = await this.registry.schemaIdFor(topic)
     this.#schemaIds.set(topic, id)
     return id

@@ -25,6 +25,7 @@ export const metadata = {
   "replicationFactor": 1,
   "key": "asset_id",
   "compatibility": "BACKWARD",
+  "framing": "registry",
   "config": {},
   "typeName": "AssetUpdated",
   "deadLetterTopic": "asset.updated-dlq.json",

@@ -34,6 +34,7 @@ export const metadata = {
   "replicationFactor": 1,
   "key": "campaign_id",
   "compatibility": "BACKWARD",
+  "framing": "json",
   "config": {},
   "typeName": "CampaignCreated",
   "deadLetterTopic": "campaign.created-dlq.json",

@@ -27,6 +27,7 @@ export const metadata = {
   "replicationFactor": 1,
   "key": "campaign_id",
   "compatibility": "BACKWARD",
+  "framing": "json",
   "config": {},
   "typeName": "CampaignUpdated",
   "deadLetterTopic": "campaign.updated-dlq.json",
