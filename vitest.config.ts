@@ -34,6 +34,21 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'interop',
+          // Foreign clients (confluent-kafka, kafka-python, Java) as peers of ours on the real stack: see README.
+          include: ['interop/**/*.test.ts'],
+          exclude: ['**/node_modules/**'],
+          // The stack (as for `integration`), then the Python venv of the foreign clients (scripts/python-env.sh)
+          // and, at the end, the suite's one-line summary.
+          globalSetup: ['./packages/local-stack/src/vitest-global-setup.ts', './interop/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          maxConcurrency: 4,
+        },
+      },
     ],
   },
 })

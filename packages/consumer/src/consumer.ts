@@ -11,6 +11,7 @@ import {
   topicsNotFound,
   translateKafkaError,
   type Consumer,
+  type ConsumerConfig,
   type EachBatchPayload,
   type KafkaMessage,
   type Logger,
@@ -200,7 +201,7 @@ export class KafkaConsumerClient<T extends TopicName> {
     const o = this.options
     const kafka = createKafka(o.connection, this.logger)
     await this.checkTopics(kafka)
-    const consumer = kafka.consumer({
+    const config: ConsumerConfig & { groupInstanceId?: string } = {
       groupId: o.groupId,
       sessionTimeout: o.sessionTimeoutMs,
       heartbeatInterval: o.heartbeatIntervalMs,
@@ -209,7 +210,10 @@ export class KafkaConsumerClient<T extends TopicName> {
       // Kafka's own protocol names (range, roundrobin) instead of kafkajs' RoundRobinAssigner, which no other client
       // speaks: without them a Python or Java member in the group makes the join fail.
       partitionAssigners: partitionAssigners(o.partitionAssignors),
-    })
+      // Static membership: kafkajs' JoinGroup v5 field, wired through by our kafkajs patch (its types lack it).
+      ...(o.groupInstanceId === undefined ? {} : { groupInstanceId: o.groupInstanceId }),
+    }
+    const consumer = kafka.consumer(config)
     this.consumer = consumer
     consumer.on(consumer.events.GROUP_JOIN, (event) => this.onGroupJoin(event.payload.memberAssignment))
     consumer.on(consumer.events.CRASH, (event) => {

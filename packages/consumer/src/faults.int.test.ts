@@ -1,91 +1,33 @@
 // Fault tests with real worker processes (src/fixtures/consumer-process.ts) on the real broker: a SIGKILL mid-batch
 // loses nothing (every event is handled at least once after a restart; duplicates are counted and bounded), and a
 // SIGTERM stops cleanly (exit 0, offsets committed for exactly what was handled) within a bounded time.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { createTestTopics, deleteTestTopics, uniquePrefix } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { physicalTopic } from '@topiq/kafka-core'
 import { committedOffsets, Countdown, endOffsets, produce, validEvents, within } from './fixtures/helpers.ts'
+import { Worker } from './fixtures/worker.ts'
 
 const { brokers } = connectionInfo()
 const prefix = uniquePrefix('consumer-faults')
 const topic = physicalTopic(prefix, 'campaign.created.json')
-const fixture = join(import.meta.dirname, 'fixtures', 'consumer-process.ts')
+const stack = { brokers, prefix }
 const dir = mkdtempSync(join(tmpdir(), 'topiq-consumer-faults-'))
 const runId = randomUUID().slice(0, 8)
-const workers: Worker[] = []
 
 beforeAll(async () => {
   await createTestTopics(brokers, prefix, ['campaign.created.json'])
 })
 
 afterAll(async () => {
-  for (const w of workers) w.child.kill('SIGKILL')
+  for (const w of Worker.all) w.child.kill('SIGKILL')
   await deleteTestTopics(brokers, prefix)
   rmSync(dir, { recursive: true, force: true })
 })
-
-interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
-}
-
-/** One worker process; `handled` are the `partition:offset:id` lines it printed. */
-class Worker {
-  readonly child: ChildProcess
-  readonly handled: string[] = []
-  readonly ready: Promise<void>
-  readonly exited: Promise<Exit>
-  stderr = ''
-  private begun = 0
-  private readonly countdown = new Countdown(() => this.handled.length)
-  private readonly begins = new Countdown(() => this.begun)
-  private readonly onLine: (line: string) => void
-
-  constructor(env: Record<string, string>, onLine: (line: string) => void = () => undefined) {
-    this.onLine = onLine
-    this.child = spawn(process.execPath, ['--conditions=@topiq/source', fixture], {
-      env: { ...process.env, KAFKA_BROKER: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, TOPIQ_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    workers.push(this)
-    this.child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr += chunk.toString()
-    })
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })))
-    this.ready = new Promise((resolve, reject) => {
-      this.child.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before it was ready:\n${this.stderr}`)))
-      createInterface({ input: this.child.stdout ?? process.stdin }).on('line', (line) => {
-        if (line === 'ready') return resolve()
-        if (line.startsWith('begin ')) {
-          this.begun++
-          return this.begins.check()
-        }
-        this.handled.push(line)
-        this.onLine(line)
-        this.countdown.check()
-      })
-    })
-    this.ready.catch(() => undefined)
-  }
-
-  /** Resolves once a handler has started (the worker is mid-message). */
-  busy(timeoutMs: number): Promise<void> {
-    return this.begins.reach(1, timeoutMs, `worker ${this.child.pid} starting a handler`)
-  }
-
-  reach(n: number, timeoutMs: number): Promise<void> {
-    return this.countdown.reach(n, timeoutMs, `worker ${this.child.pid} handling messages`).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}\nworker stderr:\n${this.stderr}`)
-    })
-  }
-}
 
 function linesOf(file: string): string[] {
   try {
@@ -125,7 +67,7 @@ describe('consumer worker processes', () => {
       all.check()
     }
 
-    const first = new Worker(env, track)
+    const first = new Worker(stack, env, track)
     await within(first.ready, 30_000, 'first worker ready')
     await first.reach(175, 60_000) // mid-chunk: 25 handled since the commit after message 150
     first.child.kill('SIGKILL')
@@ -134,7 +76,7 @@ describe('consumer worker processes', () => {
     expect(killedAt).toBeGreaterThanOrEqual(175)
     expect(killedAt).toBeLessThan(n) // killed mid-stream, with messages handled but not yet committed
 
-    const second = new Worker(env, track)
+    const second = new Worker(stack, env, track)
     await within(second.ready, 30_000, 'restarted worker ready')
     await all.reach(n, 60_000, 'every event handled across both workers')
     second.child.kill('SIGTERM')
@@ -167,7 +109,7 @@ describe('consumer worker processes', () => {
     const group = `consumer-faults-${runId}-term`
     const env = { FIXTURE_OUT: out, FIXTURE_GROUP: group, FIXTURE_DELAY_MS: '5', FIXTURE_MAX_POLL_RECORDS: '100' }
 
-    const first = new Worker(env)
+    const first = new Worker(stack, env)
     await within(first.ready, 30_000, 'worker ready')
     await first.reach(100, 60_000)
     const signalledAt = Date.now()
@@ -180,7 +122,7 @@ describe('consumer worker processes', () => {
     const committed = await committedOffsets(brokers, group, topic)
     for (const [partition, offset] of highestHandled(handledBefore)) expect(committed[partition], `partition ${partition}`).toBe(offset + 1)
 
-    const second = new Worker(env)
+    const second = new Worker(stack, env)
     await within(second.ready, 30_000, 'restarted worker ready')
     await second.reach(total - handledBefore.length, 60_000)
     second.child.kill('SIGTERM')
@@ -196,7 +138,7 @@ describe('consumer worker processes', () => {
 
   it('exits 1 when a handler keeps the shutdown past shutdownTimeoutMs', { timeout: 60_000 }, async () => {
     await produce(brokers, topic, validEvents(`hang-${runId}`, 1))
-    const worker = new Worker({
+    const worker = new Worker(stack, {
       FIXTURE_OUT: join(dir, 'hang.log'),
       FIXTURE_GROUP: `consumer-faults-${runId}-hang`,
       FIXTURE_DELAY_MS: '60000',

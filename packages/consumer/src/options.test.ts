@@ -147,3 +147,17 @@ describe('registry option (schema-id checks of registry-framed values)', () => {
     expect(resolveOptions({ ...base, env, registry: false }).registry).toBeUndefined()
   })
 })
+
+describe('groupInstanceId (static membership)', () => {
+  it('is off by default, taken from the option, else from KAFKA_GROUP_INSTANCE_ID', () => {
+    expect(resolveOptions(base).groupInstanceId).toBeUndefined()
+    expect(resolveOptions({ ...base, env: { KAFKA_GROUP_INSTANCE_ID: 'worker-0' } }).groupInstanceId).toBe('worker-0')
+    expect(resolveOptions({ ...base, groupInstanceId: 'pod-a', env: { KAFKA_GROUP_INSTANCE_ID: 'worker-0' } }).groupInstanceId).toBe('pod-a')
+    expect(resolveOptions({ ...base, env: { KAFKA_GROUP_INSTANCE_ID: '' } }).groupInstanceId).toBeUndefined()
+  })
+
+  it('refuses ids Kafka would refuse, naming the variable', () => {
+    expect(configError({ groupInstanceId: 'has space' })).toMatch(/groupInstanceId \(or KAFKA_GROUP_INSTANCE_ID\) must be 1-249 characters/)
+    expect(configError({ groupInstanceId: 'x'.repeat(250) })).toMatch(/1-249 characters/)
+  })
+})

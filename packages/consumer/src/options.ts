@@ -75,6 +75,13 @@ export interface ConsumerSettings {
    */
   partitionAssignors?: readonly AssignorName[]
   /**
+   * Static membership (KIP-345): a stable id for this member across restarts (a pod or host name, unique in the
+   * group); default `KAFKA_GROUP_INSTANCE_ID`, else none (dynamic membership). A restarted member with the same id takes
+   * its partitions back at once, without a rebalance and without waiting for the session timeout; on stop it does not
+   * leave the group (its partitions wait up to `sessionTimeoutMs` for it, then move).
+   */
+  groupInstanceId?: string
+  /**
    * Where the schema registry is, to check the schema ids of registry-framed values: a URL or options; else
    * `SCHEMA_REGISTRY_URL` (+ `_USERNAME`/`_PASSWORD`), as for the producer; `false`: none.
    */
@@ -148,6 +155,7 @@ export interface ResolvedConsumerOptions {
   shutdownTimeoutMs: number
   partitionsConsumedConcurrently: number
   partitionAssignors: AssignorName[]
+  groupInstanceId: string | undefined
   registry: RegistryOptions | undefined
   logger: Logger
 }
@@ -202,6 +210,15 @@ function topicsOf<T extends TopicName>(options: ConsumerOptions<T>): TopicName[]
   return topics
 }
 
+function groupInstanceIdOf(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined
+  // Kafka's own limit for group ids and instance ids alike, and the characters a topic name may use.
+  if (typeof value !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(value)) {
+    throw invalid(`groupInstanceId (or KAFKA_GROUP_INSTANCE_ID) must be 1-249 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
 /** Validates every option once and fills in the defaults. Throws `KafkaClientError` (`CONFIG_INVALID`). */
 export function resolveOptions<T extends TopicName>(options: ConsumerOptions<T>): ResolvedConsumerOptions {
   if (typeof options.groupId !== 'string' || options.groupId.trim() === '') throw invalid('groupId must be a non-empty string')
@@ -253,6 +270,7 @@ export function resolveOptions<T extends TopicName>(options: ConsumerOptions<T>)
       1,
     ),
     partitionAssignors: assignors(options.partitionAssignors ?? DEFAULTS.partitionAssignors),
+    groupInstanceId: groupInstanceIdOf(options.groupInstanceId ?? (options.env ?? process.env)['KAFKA_GROUP_INSTANCE_ID']),
     registry: resolveRegistry(options.registry, options.env),
     logger: options.logger ?? jsonLogger({ name: 'topiq-consumer' }),
   }

@@ -6,7 +6,7 @@ import type { ResolvedConnection } from './config.ts'
 import type { Logger } from './logger.ts'
 
 export { CompressionTypes, logLevel, Partitioners } from 'kafkajs'
-export type { Admin, Consumer, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer, RecordMetadata } from 'kafkajs'
+export type { Admin, Consumer, ConsumerConfig, EachBatchPayload, IHeaders, KafkaMessage, Message, Producer, RecordMetadata } from 'kafkajs'
 
 let timeoutWarningMuted = false
 /**
