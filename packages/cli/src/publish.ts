@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { ContractError, formatViolations, isTopicName, unknownTopicError, validate } from '@topiq/contracts'
+import { ContractError, formatViolations, isTopicName, unknownTopicError, validate, type TopicName } from '@topiq/contracts'
 import type { RegistryOptions } from '@topiq/kafka-core'
 import { KafkaProducerClient } from '@topiq/producer'
 import type { KafkaCommandContext } from './kafka-commands.ts'
@@ -27,7 +27,12 @@ async function readPayload(arg: string): Promise<unknown> {
 export async function publishCommand(ctx: KafkaCommandContext, options: PublishCommandOptions) {
   const { topic } = options
   if (!isTopicName(topic)) throw unknownTopicError(topic)
-  const value = await readPayload(options.payload)
+  return publishTo(ctx, options, topic, await readPayload(options.payload))
+}
+
+// Generic in the topic, so the validated value stays tied to it: `publish` takes one topic's payload, and a value
+// typed as the union of every topic's payload would not compile.
+async function publishTo<T extends TopicName>(ctx: KafkaCommandContext, options: PublishCommandOptions, topic: T, value: unknown) {
   const result = validate(topic, value)
   if (!result.ok) {
     throw new ContractError(

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -54,5 +54,26 @@ describe('bootstrapSchema (TS → JSON Schema)', () => {
     await expect(
       bootstrapSchema({ topic: 'campaign.gone.json', typeFile: join(dir, 'types.ts'), typeName: 'Nope', schemasDir: dir }),
     ).rejects.toThrow(/Nope/)
+  })
+
+  it('names the file when the type is not in it (issue 12)', async () => {
+    const typeFile = join(dir, 'types.ts')
+    const error = await bootstrapSchema({ topic: 'campaign.gone.json', typeFile, typeName: 'Nope', schemasDir: dir }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'TYPE_NOT_FOUND' })
+    expect((error as Error).message).toContain(`Nope in ${typeFile}`)
+    await expect(
+      bootstrapSchema({ topic: 'campaign.gone.json', typeFile: join(dir, 'missing.ts'), typeName: 'Nope', schemasDir: dir }),
+    ).rejects.toThrow(`file ${join(dir, 'missing.ts')} does not exist`)
+  })
+
+  it('rejects a --key that is not a required property before writing anything (issue 12)', async () => {
+    const options = { topic: 'campaign.keyless.json', typeFile: join(dir, 'types.ts'), typeName: 'CampaignArchived', schemasDir: dir }
+    const error = await bootstrapSchema({ ...options, key: 'nope' }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'INVALID_METADATA', file: 'campaign.keyless.json' })
+    expect((error as Error).message).toContain('required properties: archived_at, campaign_id')
+    expect((error as Error).message).toContain('nothing was written')
+    await expect(access(join(dir, 'campaign.keyless.json'))).rejects.toThrow(/ENOENT/)
+    await expect(bootstrapSchema({ ...options, key: 'reason' })).rejects.toMatchObject({ code: 'INVALID_METADATA' })
+    await expect(access(join(dir, 'campaign.keyless.json'))).rejects.toThrow(/ENOENT/)
   })
 })

@@ -1,8 +1,8 @@
-import { writeFile } from 'node:fs/promises'
+import { stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import tjs from 'typescript-json-schema'
 import { CodegenError } from './errors.ts'
-import { METADATA_KEYWORD, type TopicMetadataInput } from './metadata.ts'
+import { METADATA_KEYWORD, readTopicMetadata, type TopicMetadataInput } from './metadata.ts'
 import { checkSchemaFileName } from './naming.ts'
 
 export interface BootstrapOptions {
@@ -25,13 +25,27 @@ export interface BootstrapOptions {
 export async function bootstrapSchema(options: BootstrapOptions): Promise<{ path: string; schema: Record<string, unknown> }> {
   checkSchemaFileName(options.topic)
   const typeFile = resolve(options.typeFile)
+  const where = `${options.typeName} in ${options.typeFile}`
+  if (!(await stat(typeFile).then((s) => s.isFile()).catch(() => false))) {
+    throw new CodegenError('TYPE_NOT_FOUND', `--from-type: file ${options.typeFile} does not exist (resolved to ${typeFile}); pass <file.ts>#<Type>`)
+  }
   const program = tjs.getProgramFromFiles([typeFile], { strictNullChecks: true, skipLibCheck: true })
-  const generated = tjs.generateSchema(program, options.typeName, {
-    required: true, // non-optional TS properties become `required`
-    noExtraProps: true, // additionalProperties: false, so extra fields are compile and runtime errors
-    strictNullChecks: true,
-    ignoreErrors: false,
-  })
+  let generated: ReturnType<typeof tjs.generateSchema>
+  try {
+    generated = tjs.generateSchema(program, options.typeName, {
+      required: true, // non-optional TS properties become `required`
+      noExtraProps: true, // additionalProperties: false, so extra fields are compile and runtime errors
+      strictNullChecks: true,
+      ignoreErrors: false,
+    })
+  } catch (cause) {
+    // typescript-json-schema throws "type Nope not found" (no file) or the compiler's diagnostics.
+    throw new CodegenError(
+      'TYPE_NOT_FOUND',
+      `cannot read type ${where}: ${(cause as Error).message}. Export an interface or type alias by that name from the file, and make sure the file compiles.`,
+      { cause },
+    )
+  }
   if (generated === null) {
     throw new CodegenError('TYPE_NOT_FOUND', `type "${options.typeName}" was not found in ${options.typeFile}: export it by that name`)
   }
@@ -43,6 +57,19 @@ export async function bootstrapSchema(options: BootstrapOptions): Promise<{ path
     title: options.typeName,
     ...rest,
     [METADATA_KEYWORD]: metadata,
+  }
+  // Check the metadata as codegen will, before anything is written: a bad --key must not leave a schema behind.
+  try {
+    readTopicMetadata(options.topic, schema)
+  } catch (error) {
+    if (!(error instanceof CodegenError)) throw error
+    const required = Array.isArray(rest['required']) ? rest['required'].map(String) : []
+    throw new CodegenError(
+      'INVALID_METADATA',
+      `${error.message}. --key must name a required string or integer property of ${where}` +
+        ` (required properties: ${required.length > 0 ? required.join(', ') : 'none'}); nothing was written.`,
+      { file: options.topic, cause: error },
+    )
   }
   const path = join(options.schemasDir, options.topic)
   try {

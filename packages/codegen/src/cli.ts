@@ -4,13 +4,19 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { bootstrapSchema } from './bootstrap.ts'
 import { CodegenError, CodegenErrors } from './errors.ts'
+import { syncBundle, writeBundle } from './bundle.ts'
 import { diffGenerated, generate, writeGenerated } from './generate.ts'
 
 const USAGE = `Usage:
   topiq-codegen generate --schemas <dir> --out <dir> [--watch] [--check]
-      Generate typed contracts from one JSON Schema per topic.
+      Generate typed contracts from one JSON Schema per topic (and the shared definitions in <dir>/defs/).
       --watch  regenerate whenever a schema changes
       --check  write nothing; exit 1 if the committed files differ from what the schemas generate
+  topiq-codegen generate --schemas <dir> --bundle <file>
+      Generate into one bundle file instead (the turbo-cached step of \`pnpm codegen\`).
+  topiq-codegen sync --schemas <dir> --bundle <file> --out <dir>
+      Make <out> exactly the bundle's files, removing files no schema generates; regenerates when the bundle is
+      missing or was made from other schemas.
   topiq-codegen new <topic> --from-type <file.ts>#<Type> --schemas <dir> [--key <field>] [--partitions <n>]
       Bootstrap schemas/<topic> from an existing TypeScript type (never overwrites).
 Exit codes: 0 ok, 1 schema/naming problem or drift, 2 usage error.`
@@ -44,12 +50,27 @@ async function runGenerate(schemasDir: string, outDir: string, check: boolean): 
   }
 }
 
+/** Runs `task`, printing codegen problems (schema, naming) as they are; false when there were any. */
+async function reported(task: () => Promise<void>): Promise<boolean> {
+  try {
+    await task()
+    return true
+  } catch (error) {
+    if (error instanceof CodegenError || error instanceof CodegenErrors) {
+      console.error(error.message)
+      return false
+    }
+    throw error
+  }
+}
+
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: {
       schemas: { type: 'string' },
       out: { type: 'string' },
+      bundle: { type: 'string' },
       watch: { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
       'from-type': { type: 'string' },
@@ -66,6 +87,25 @@ async function main(): Promise<void> {
   if (values.schemas === undefined) usage('missing --schemas <dir>')
   const schemasDir = resolve(values.schemas)
 
+  if (command === 'generate' && values.bundle !== undefined) {
+    const bundlePath = resolve(values.bundle)
+    const ok = await reported(async () => {
+      const bundle = await writeBundle(schemasDir, bundlePath)
+      console.log(`generated ${bundle.files.length} files from ${schemasDir} into ${bundlePath}`)
+    })
+    process.exit(ok ? 0 : 1)
+  }
+  if (command === 'sync') {
+    if (values.out === undefined || values.bundle === undefined) usage('sync needs --bundle <file> and --out <dir>')
+    const outDir = resolve(values.out)
+    const bundlePath = resolve(values.bundle)
+    const ok = await reported(async () => {
+      const { changed, regenerated } = await syncBundle(schemasDir, bundlePath, outDir)
+      if (regenerated !== undefined) console.log(`${regenerated}: generated from the schemas`)
+      console.log(changed.length === 0 ? 'contracts unchanged' : `contracts regenerated: ${changed.join(', ')}`)
+    })
+    process.exit(ok ? 0 : 1)
+  }
   if (command === 'generate') {
     if (values.out === undefined) usage('missing --out <dir>')
     const outDir = resolve(values.out)

@@ -1,5 +1,17 @@
-export { generate, loadSchemas, compileValidator, writeGenerated, diffGenerated } from './generate.ts'
-export type { GeneratedFile, TopicSchema } from './generate.ts'
+export { generate, loadSchemas, loadContracts, compileValidator, writeGenerated, diffGenerated } from './generate.ts'
+export type { Contracts, GeneratedFile, TopicSchema } from './generate.ts'
+export { writeBundle, syncBundle, schemasHash } from './bundle.ts'
+export type { Bundle, SyncResult } from './bundle.ts'
+export {
+  DEFINITIONS_DIR,
+  DEFINITION_FILE_PATTERN,
+  definitionTypeName,
+  resolveRefPath,
+  externalRefs,
+  inlineRefs,
+  loadDefinitions,
+} from './defs.ts'
+export type { DefinitionSchema } from './defs.ts'
 export { bootstrapSchema } from './bootstrap.ts'
 export type { BootstrapOptions } from './bootstrap.ts'
 export { readTopicMetadata, COMPATIBILITY_LEVELS, FRAMINGS, METADATA_KEYWORD } from './metadata.ts'

@@ -25,25 +25,33 @@ describe('PartitionCommits', () => {
   it('sends a commit per chunk, folds chunks into the next commit while one is in flight, and flush confirms the rest', async () => {
     const { sent, payload } = coordinator()
     const commits = new PartitionCommits(payload, 't', 0)
-    commits.commit('99')
+    expect(commits.commit('99')).toBeUndefined()
     expect(sent.map((c) => c.offset)).toEqual(['100'])
-    commits.commit('199') // the first is still in flight: carried by the next one
-    commits.handled('250')
+    // The first is still in flight: the handler must wait for it (backpressure), then this one goes out.
+    let waited = false
+    const waiting = commits.commit('199')?.then(() => (waited = true))
+    expect(waiting).toBeInstanceOf(Promise)
+    await tick()
+    expect(waited).toBe(false)
     expect(sent).toHaveLength(1)
     sent[0]?.settle()
+    await waiting
+    expect(sent.map((c) => c.offset)).toEqual(['100', '200'])
+    sent[1]?.settle()
     await tick()
+    commits.handled('250')
     commits.commit('299')
-    expect(sent.map((c) => c.offset)).toEqual(['100', '300'])
+    expect(sent.map((c) => c.offset)).toEqual(['100', '200', '300'])
     commits.handled('342')
     let flushed = false
     const flushing = commits.flush().then(() => (flushed = true))
     await tick()
     expect(flushed).toBe(false) // waits for the commit in flight first
-    sent[1]?.settle()
-    await tick()
-    expect(sent.map((c) => c.offset)).toEqual(['100', '300', '343'])
-    expect(flushed).toBe(false)
     sent[2]?.settle()
+    await tick()
+    expect(sent.map((c) => c.offset)).toEqual(['100', '200', '300', '343'])
+    expect(flushed).toBe(false)
+    sent[3]?.settle()
     await flushing
     expect(flushed).toBe(true)
   })
@@ -66,6 +74,17 @@ describe('PartitionCommits', () => {
     expect(sent.map((c) => c.offset)).toEqual(['10', '20'])
     sent[1]?.settle()
     await flushing
+  })
+})
+
+describe('PartitionCommits timeout', () => {
+  it('counts a commit that is never confirmed as failed after timeoutMs, so a dead coordinator cannot hang the handler', async () => {
+    const { sent, payload } = coordinator()
+    const commits = new PartitionCommits(payload, 't', 1, 20)
+    commits.commit('4')
+    const waiting = commits.commit('9')
+    await expect(waiting).rejects.toThrow('commit of offset 5 of t partition 1 was not confirmed within 20 ms')
+    expect(sent.map((c) => c.offset)).toEqual(['5'])
   })
 })
 

@@ -110,6 +110,8 @@ export class KafkaConsumerClient<T extends TopicName> {
   constructor(options: ConsumerOptions<T>) {
     const resolved = resolveOptions(options)
     this.options = resolved
+    // Holds the SASL password: keep it out of util.inspect and JSON.stringify (a non-enumerable own property).
+    Object.defineProperty(this, 'options', { enumerable: false })
     this.groupId = resolved.groupId
     this.topics = resolved.topics as T[]
     this.shutdownTimeoutMs = resolved.shutdownTimeoutMs
@@ -265,8 +267,10 @@ export class KafkaConsumerClient<T extends TopicName> {
     const route = this.routes.get(batch.topic)
     if (route === undefined || this.fatal !== undefined) return
     const { partition, messages } = batch
-    const commits = this.options.autoCommit ? undefined : new PartitionCommits(payload, batch.topic, partition)
-    const { maxPollRecords, heartbeatIntervalMs } = this.options
+    const { maxPollRecords, heartbeatIntervalMs, sessionTimeoutMs } = this.options
+    const commits = this.options.autoCommit ? undefined : new PartitionCommits(payload, batch.topic, partition, sessionTimeoutMs)
+    // Two chunks at most are handled without a confirmed commit (see PartitionCommits): half a poll batch each.
+    const chunk = Math.max(1, Math.floor(maxPollRecords / 2))
     let inChunk = 0
     let complete = true
     try {
@@ -281,12 +285,13 @@ export class KafkaConsumerClient<T extends TopicName> {
           break
         }
         payload.resolveOffset(message.offset)
-        if (++inChunk >= maxPollRecords) {
+        if (++inChunk >= chunk) {
           inChunk = 0
           // Between chunks, let pending I/O in: a synchronous handler would otherwise run the whole batch in one
           // turn of the event loop, and no commit response (nor signal) could arrive before its end.
           await yieldToEventLoop()
-          commits?.commit(message.offset)
+          const previous = commits?.commit(message.offset)
+          if (previous !== undefined) await previous
           // Only consumer.seek() makes a batch stale, which this client never calls; checked per chunk as a guard.
           if (payload.isStale()) {
             complete = false
@@ -557,8 +562,10 @@ export class KafkaConsumerClient<T extends TopicName> {
     }
   }
 
-  private connectionContext(): { brokers: readonly string[]; brokerSource: string } {
-    return { brokers: this.options.connection.brokers, brokerSource: this.options.connection.brokerSource }
+  /** What error messages may name: brokers, where they came from, TLS on or off (never credentials). */
+  private connectionContext(): { brokers: readonly string[]; brokerSource: string; ssl: boolean } {
+    const { brokers, brokerSource, ssl } = this.options.connection
+    return { brokers, brokerSource, ssl: ssl !== undefined && ssl !== false }
   }
 
   private translate(error: unknown): Error {

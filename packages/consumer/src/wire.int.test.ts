@@ -233,4 +233,17 @@ describe('records other clients may legally write', () => {
     expect(calls).toBe(0)
     expect(await committedOffsets(brokers, options.groupId, physicalTopic(prefix, TOPIC))).toEqual({ 0: -1, 1: -1, 2: -1 })
   })
+
+  it('TLS against a PLAINTEXT listener: start() rejects with TLS_HANDSHAKE_FAILED, not "is Kafka running?"', async () => {
+    const consumer = new KafkaConsumerClient({
+      ...common(freshPrefix('tls'), 'tls'),
+      env: { KAFKA_SSL: 'true' },
+      connectionTimeoutMs: 3_000,
+      topics: [TOPIC],
+      messageHandler: () => true,
+    })
+    const error = await consumer.start({ blocking: false }).then(() => undefined, (e: unknown) => e)
+    expect(error).toMatchObject({ code: 'TLS_HANDSHAKE_FAILED' })
+    expect((error as Error).message).toMatch(/PLAINTEXT listener\? Unset KAFKA_SSL/)
+  })
 })

@@ -34,6 +34,15 @@ describe('publish<T extends TopicName>(topic: T, payload: EventMap[T])', () => {
     void publish('campaign.created.json', { campaign_id: '1', updated_at: created.created_at, changes: {} })
     // @ts-expect-error header values are strings
     void publish('campaign.created.json', created, { headers: { retries: 3 } })
+    // @ts-expect-error a union type argument: the payload must fit both topics, a campaign.updated.json payload does not
+    void publish<'campaign.created.json' | 'campaign.updated.json'>('campaign.created.json', { campaign_id: '1', updated_at: created.created_at, changes: {} })
+  })
+
+  it('compiles inside a <T extends TopicName> helper', () => {
+    const forward = <T extends TopicName>(topic: T, payload: EventMap[T]) => publish(topic, payload)
+    expectTypeOf(forward('campaign.created.json', created)).resolves.toBeVoid()
+    // @ts-expect-error the helper keeps the check: name is required by campaign.created.json
+    void forward('campaign.created.json', { campaign_id: '1', created_at: created.created_at })
   })
 })
 

@@ -41,8 +41,19 @@ export interface PublishOptions {
   headers?: Readonly<Record<string, string>>
 }
 
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never
+type IsUnion<T> = [T] extends [UnionToIntersection<T>] ? false : true
+
+/**
+ * What `publish<T>` accepts as payload: `EventMap[T]` for one topic. For a union type argument the payload must
+ * fit every topic named (an intersection, as TypeScript itself requires for `map[key] = value` with a union key):
+ * `EventMap[T]` would be the union of the payloads and let one topic's payload be sent to another topic. Inside a
+ * `<T extends TopicName>` helper, `EventMap[T]` is still accepted.
+ */
+export type PublishPayload<T extends TopicName> = IsUnion<T> extends true ? UnionToIntersection<EventMap[T]> : EventMap[T]
+
 /** The typed publish signature every producer implements: the topic name carries its payload type. */
-export type Publish<R = void> = <T extends TopicName>(topic: T, payload: EventMap[T], options?: PublishOptions) => Promise<R>
+export type Publish<R = void> = <T extends TopicName>(topic: T, payload: PublishPayload<T>, options?: PublishOptions) => Promise<R>
 
 export interface TypedPublisher<R = void> {
   publish: Publish<R>

@@ -8,6 +8,11 @@ export const KAFKA_CLIENT_ERROR_CODES = [
   'DECODE_FAILED',
   'REGISTRY_ERROR',
   'SEND_FAILED',
+  /** The request may or may not have been written (broker crashed or connection lost before the answer). */
+  'OUTCOME_UNKNOWN',
+  'TLS_HANDSHAKE_FAILED',
+  /** The producer's linger buffer stayed full past the delivery timeout: brokers slower than publishers. */
+  'BUFFER_FULL',
   'CLOSED',
 ] as const
 export type KafkaClientErrorCode = (typeof KAFKA_CLIENT_ERROR_CODES)[number]
@@ -18,16 +23,30 @@ export class KafkaClientError extends Error {
   readonly topic: string | undefined
   /** Whether trying again later may succeed (broker down, timeout) as opposed to needing a fix (auth, missing topic). */
   readonly retriable: boolean
+  /** OUTCOME_UNKNOWN: the `ce_id` of every event that may have been written. */
+  readonly eventIds: readonly string[] | undefined
 
-  constructor(code: KafkaClientErrorCode, message: string, options: { topic?: string; retriable?: boolean; cause?: unknown } = {}) {
+  constructor(
+    code: KafkaClientErrorCode,
+    message: string,
+    options: { topic?: string; retriable?: boolean; cause?: unknown; eventIds?: readonly string[] } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.topic = options.topic
     this.retriable = options.retriable ?? false
+    this.eventIds = options.eventIds
   }
 
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, message: this.message, topic: this.topic, retriable: this.retriable }
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      topic: this.topic,
+      retriable: this.retriable,
+      ...(this.eventIds === undefined ? {} : { eventIds: this.eventIds }),
+    }
   }
 }
 
@@ -51,11 +70,44 @@ export function topicsNotFound(missing: readonly string[], brokers: readonly str
   )
 }
 
+/** kafkajs' (topiq-patched) error for a produce request whose outcome is unknown. */
+export function isOutcomeUnknown(error: unknown): boolean {
+  return chain(error).some((e) => e.name === 'KafkaJSOutcomeUnknownError')
+}
+
+/** How many event ids an OUTCOME_UNKNOWN message lists before "… and N more" (all are in `eventIds`). */
+const LISTED_EVENT_IDS = 5
+
+/**
+ * OUTCOME_UNKNOWN: the broker may have written the events (it crashed, or the connection dropped, before it
+ * answered) and the retries within the delivery timeout never learned which. Never "not sent": a retry by the
+ * caller may duplicate them, so consumers dedupe on `ce_id`.
+ */
+export function outcomeUnknown(eventIds: readonly string[], context: ErrorContext & { cause?: unknown }): KafkaClientError {
+  const where = context.topic === undefined ? '' : ` to topic "${context.topic}"`
+  const listed = eventIds.slice(0, LISTED_EVENT_IDS).join(', ')
+  const more = eventIds.length > LISTED_EVENT_IDS ? ` and ${eventIds.length - LISTED_EVENT_IDS} more (error.eventIds)` : ''
+  return new KafkaClientError(
+    'OUTCOME_UNKNOWN',
+    `outcome unknown: ${eventIds.length} event(s)${where} on ${context.brokers.join(',')} may have been written — the broker did not answer ` +
+      `before the delivery timeout (ce_id ${listed}${more}). If you send them again, consumers must dedupe on ce_id; ` +
+      'or check the topic for these ce_id values before resending.',
+    {
+      retriable: false,
+      eventIds,
+      ...(context.topic === undefined ? {} : { topic: context.topic }),
+      ...(context.cause === undefined ? {} : { cause: context.cause }),
+    },
+  )
+}
+
 export interface ErrorContext {
   brokers: readonly string[]
   /** Where the broker list came from, to point the user at the right knob. */
   brokerSource: string
   topic?: string
+  /** TLS is on: a handshake failure is then told apart from a broker that is down. */
+  ssl?: boolean
 }
 
 interface KafkaJsLike {
@@ -100,6 +152,22 @@ export function translateKafkaError(error: unknown, context: ErrorContext): Kafk
   const text = links.map((e) => e.message ?? '').join(' | ')
   const base = { cause: error, ...(topic === undefined ? {} : { topic }) }
 
+  if (names.has('KafkaJSOutcomeUnknownError')) return outcomeUnknown([], { ...context, cause: error })
+  // A TLS client hello answered by a PLAINTEXT listener: the broker closes the socket or sends bytes that are no
+  // TLS record, which Node reports as one of these (before any Kafka request).
+  const tlsCodes = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ECONNRESET'])
+  const tlsBroken =
+    context.ssl === true &&
+    (links.some((e) => e.code !== undefined && tlsCodes.has(e.code)) ||
+      /wrong version number|packet length too long|socket disconnected before secure TLS connection|Client network socket disconnected/i.test(text))
+  if (tlsBroken) {
+    return new KafkaClientError(
+      'TLS_HANDSHAKE_FAILED',
+      `TLS handshake with the broker at ${brokers} failed${where}: it did not speak TLS — is this a PLAINTEXT listener? ` +
+        'Unset KAFKA_SSL (or the ssl option), or point KAFKA_BROKER at the TLS listener.',
+      base,
+    )
+  }
   if ([...types].some((t) => TOPIC_MISSING.has(t)) || /does not host this topic-partition|This server does not host/.test(text)) {
     return topicsNotFound([topic ?? '?'], context.brokers, { cause: error })
   }

@@ -1,5 +1,5 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
-import { topicMetadata, type TopicName } from '@topiq/contracts'
+import { definitions as contractDefinitions, topicMetadata, type TopicName } from '@topiq/contracts'
 import { Ajv } from 'ajv'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import ajvFormats from 'ajv-formats'
@@ -9,6 +9,49 @@ import { KafkaClientError } from './errors.ts'
 /** Subject naming: TopicNameStrategy, the registry default, on the physical topic (prefix included). */
 export function subjectOf(topic: string, topicPrefix = ''): string {
   return `${topicPrefix}${topic}-value`
+}
+
+/**
+ * Subject of a shared definition (`defs/money.json` → `<prefix>defs.money.json`): registered once, referenced by
+ * every topic schema that `$ref`s it. No '/', since subjects are URL path segments.
+ */
+export function definitionSubjectOf(file: string, topicPrefix = ''): string {
+  return `${topicPrefix}${file.replace(/\//g, '.')}`
+}
+
+/** Shared definitions by path (`defs/money.json`), as the contracts package exports them. */
+export type DefinitionSource = Readonly<Record<string, { readonly schema: unknown } | undefined>>
+
+/** A Confluent schema reference: `name` is the `$ref` exactly as written, resolved to `subject`'s `version`. */
+export interface SchemaReference {
+  name: string
+  subject: string
+  version: number
+}
+
+/** The non-local `$ref` strings of a schema, each with the definition path it resolves to from `fromFile`. */
+export function definitionRefs(schema: unknown, fromFile: string): { name: string; file: string }[] {
+  const found = new Map<string, string>()
+  const walk = (node: unknown, key?: string) => {
+    if (Array.isArray(node)) node.forEach((n) => walk(n))
+    else if (isRecord(node) && key !== 'enum' && key !== 'const' && key !== 'default' && key !== 'examples') {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === '$ref' && typeof v === 'string' && !v.startsWith('#')) {
+          const path = v.split('#')[0] ?? v
+          found.set(v, decodeURIComponent(new URL(path, `file:///schemas/${fromFile}`).pathname.slice('/schemas/'.length)))
+        } else walk(v, k)
+      }
+    }
+  }
+  walk(schema)
+  return [...found].map(([name, file]) => ({ name, file })).sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/** A schema as the registry holds it, with every schema it references (by the path its `$ref` resolves to), fetched through the registry. */
+export interface ResolvedSchema {
+  id: number
+  schema: Record<string, unknown>
+  references: Map<string, Record<string, unknown>>
 }
 
 /**
@@ -171,6 +214,7 @@ export class RegistryClient {
   readonly verifier: SchemaIdVerifier
   readonly #authorization: string | undefined
   private readonly ids = new Map<string, Promise<number>>()
+  readonly #definitionVersions = new Map<string, Promise<SchemaReference['version']>>()
 
   constructor(options: RegistryOptions, topicPrefix = '', verifier: Omit<SchemaIdVerifierOptions, 'lookup'> = {}) {
     this.url = options.url.replace(/\/+$/, '')
@@ -271,32 +315,111 @@ export class RegistryClient {
     return 'unknown'
   }
 
+  /**
+   * Registers the shared definitions `schema` (from `schemas/<fromFile>`) refers to, each under its own subject
+   * (definitions first), and returns the references to send with it. Cached per definition.
+   */
+  async referencesFor(schema: unknown, fromFile: string, definitions: DefinitionSource = contractDefinitions, stack: readonly string[] = []): Promise<SchemaReference[]> {
+    const references: SchemaReference[] = []
+    for (const { name, file } of definitionRefs(schema, fromFile)) {
+      const def = definitions[file]
+      if (def === undefined) {
+        throw new KafkaClientError('REGISTRY_ERROR', `schemas/${fromFile} refers to "${name}" (schemas/${file}), which is not a shared definition: run \`pnpm codegen\` and check the path`)
+      }
+      if (stack.includes(file)) {
+        throw new KafkaClientError('REGISTRY_ERROR', `schemas/${file} refers back to itself (${[...stack, file].join(' → ')}): Confluent schema references cannot form a cycle; inline one side`)
+      }
+      const subject = definitionSubjectOf(file, this.topicPrefix)
+      let version = this.#definitionVersions.get(subject)
+      if (version === undefined) {
+        version = this.referencesFor(def.schema, file, definitions, [...stack, file]).then((refs) => this.#registerVersion(subject, def.schema, refs, `schemas/${file}`))
+        this.#definitionVersions.set(subject, version)
+        version.catch(() => this.#definitionVersions.delete(subject))
+      }
+      references.push({ name, subject, version: await version })
+    }
+    return references
+  }
+
+  /** The subject's version holding exactly this schema and references, registering it when there is none. */
+  async #registerVersion(subject: string, schema: unknown, references: readonly SchemaReference[], source: string): Promise<number> {
+    const what = `cannot register ${source} as subject "${subject}"`
+    const body = { schemaType: SchemaType.JSON, schema: JSON.stringify(schema), ...(references.length === 0 ? {} : { references }) }
+    const path = `/subjects/${encodeURIComponent(subject)}`
+    const found = await this.#request('POST', path, what, body)
+    if (found.status === 200 && isRecord(found.body) && typeof found.body['version'] === 'number') return found.body['version']
+    if (found.status !== 404) throw this.#failure(what, 'POST', path, found)
+    const registered = await this.#request('POST', `${path}/versions`, what, body)
+    if (registered.status !== 200) throw this.#failure(what, 'POST', `${path}/versions`, registered)
+    const again = await this.#request('POST', path, what, body)
+    if (again.status === 200 && isRecord(again.body) && typeof again.body['version'] === 'number') return again.body['version']
+    throw this.#failure(what, 'POST', path, again)
+  }
+
+  /** A registered schema and, recursively, every schema its references name: what a reader needs to resolve its `$ref`s. */
+  async resolveById(id: number): Promise<ResolvedSchema> {
+    const what = `cannot resolve schema id ${id}`
+    const path = `/schemas/ids/${id}`
+    const response = await this.#request('GET', path, what)
+    if (response.status !== 200 || !isRecord(response.body)) throw this.#failure(what, 'GET', path, response)
+    const references = new Map<string, Record<string, unknown>>()
+    // A reference name is a `$ref` relative to the schema that holds it (`currency.json` inside defs/money.json):
+    // keyed by the path it resolves to, as a validator resolves it.
+    const follow = async (refs: unknown, from: string) => {
+      for (const ref of Array.isArray(refs) ? refs : []) {
+        if (!isRecord(ref)) continue
+        const key = decodeURIComponent(new URL(String(ref['name']).split('#')[0] ?? '', `file:///schemas/${from}`).pathname.slice('/schemas/'.length))
+        if (references.has(key)) continue
+        const refPath = `/subjects/${encodeURIComponent(String(ref['subject']))}/versions/${String(ref['version'])}`
+        const version = await this.#request('GET', refPath, what)
+        if (version.status !== 200 || !isRecord(version.body)) throw this.#failure(what, 'GET', refPath, version)
+        references.set(key, JSON.parse(String(version.body['schema'])) as Record<string, unknown>)
+        await follow(version.body['references'], key)
+      }
+    }
+    await follow(response.body['references'], '')
+    return { id, schema: JSON.parse(String(response.body['schema'])) as Record<string, unknown>, references }
+  }
+
+  /**
+   * Registers `schema` under `subject` with the shared definitions it `$ref`s as Confluent references (what
+   * `schemaIdFor` does for a topic; exposed for tools and tests). A new subject gets `compatibility` first.
+   */
+  async registerSchema(subject: string, schema: Record<string, unknown>, options: { file: string; compatibility: string; definitions?: DefinitionSource }): Promise<number> {
+    const references = await this.referencesFor(schema, options.file, options.definitions)
+    return this.#register(subject, schema, references, options.file, options.compatibility)
+  }
+
   private async register(topic: TopicName): Promise<number> {
     const meta = topicMetadata[topic]
-    const subject = subjectOf(topic, this.topicPrefix)
+    return this.registerSchema(subjectOf(topic, this.topicPrefix), meta.schema, { file: topic, compatibility: meta.compatibility })
+  }
+
+  async #register(subject: string, schema: Record<string, unknown>, references: readonly SchemaReference[], topic: string, compatibility: string): Promise<number> {
     const what = `cannot register schemas/${topic} as subject "${subject}"`
     const subjectPath = `/subjects/${encodeURIComponent(subject)}`
     const latest = await this.#request('GET', `${subjectPath}/versions/latest`, what)
     const latestBody = isRecord(latest.body) ? latest.body : undefined
     if (latest.status === 200 && latestBody !== undefined) {
       // Registered already (by us or a peer, whitespace and key order aside): use it; no write, no config change.
-      if ((latestBody['schemaType'] ?? 'AVRO') === SchemaType.JSON && sameJson(parseJson(latestBody['schema']), meta.schema)) {
+      if ((latestBody['schemaType'] ?? 'AVRO') === SchemaType.JSON && sameJson(parseJson(latestBody['schema']), schema) && sameJson(latestBody['references'] ?? [], references)) {
         return Number(latestBody['id'])
       }
     } else if (latest.status === 404) {
       // A new subject gets the topic's level first, so a failed registration leaves nothing half-configured.
-      const config = await this.#request('PUT', `/config/${encodeURIComponent(subject)}`, what, { compatibility: meta.compatibility })
+      const config = await this.#request('PUT', `/config/${encodeURIComponent(subject)}`, what, { compatibility })
       if (config.status !== 200) throw this.#failure(what, 'PUT', `/config/${subject}`, config, topic)
     } else {
       throw this.#failure(what, 'GET', `${subjectPath}/versions/latest`, latest, topic)
     }
-    const registered = await this.#request('POST', `${subjectPath}/versions`, what, { schemaType: SchemaType.JSON, schema: JSON.stringify(meta.schema) })
+    const body = { schemaType: SchemaType.JSON, schema: JSON.stringify(schema), ...(references.length === 0 ? {} : { references }) }
+    const registered = await this.#request('POST', `${subjectPath}/versions`, what, body)
     if (registered.status === 200 && isRecord(registered.body) && typeof registered.body['id'] === 'number') return registered.body['id']
     throw await this.#refused(topic, subject, registered, latestBody)
   }
 
   /** What the registry refused, the subject's state (level, latest version) and what to do about it. */
-  async #refused(topic: TopicName, subject: string, response: RegistryResponse, latest: Record<string, unknown> | undefined): Promise<KafkaClientError> {
+  async #refused(topic: string, subject: string, response: RegistryResponse, latest: Record<string, unknown> | undefined): Promise<KafkaClientError> {
     const level = await this.#levelOf(subject)
     const held =
       latest === undefined

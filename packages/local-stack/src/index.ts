@@ -32,3 +32,6 @@ export {
   type UpResult,
 } from './stack.ts'
 export { APICURIO_VERSION, KAFKA_VERSION, SCALA_VERSION } from './versions.ts'
+export { renderTestBrokerProperties, startBroker, type TestBroker, type TestBrokerOptions, type TestBrokerPorts } from './broker.ts'
+export { clusterPorts, startCluster, type ClusterNode, type ClusterOptions, type PartitionState, type TestCluster } from './cluster.ts'
+export { clusterNodeEntries, renderClusterNodeProperties, type NodePorts } from './render.ts'

@@ -120,6 +120,50 @@ export function renderServerProperties(cfg: StackConfig, paths: KafkaPaths): str
   )
 }
 
+/** The three ports of one Kafka node. */
+export interface NodePorts {
+  readonly kafka: number
+  readonly kafkaSasl: number
+  readonly kafkaController: number
+}
+
+/**
+ * Node `index` (0-based) of an n-node KRaft cluster in which every node is broker AND controller ("combined"):
+ * 3 JVMs instead of 6 on a 2-core machine, and a 3-voter quorum still survives the loss of any one node. The stack's
+ * single-node settings otherwise, with Kafka's production durability: replication factor n (at most 3) for topics
+ * and internal topics, min.insync.replicas 2, so acks=all survives one broker down and refuses writes with two.
+ */
+export function clusterNodeEntries(cfg: StackConfig, nodes: readonly NodePorts[], index: number, paths: KafkaPaths): Array<readonly [string, string | number | boolean]> {
+  const self = nodes[index]
+  if (self === undefined) throw new Error(`node index ${index} out of range: the cluster has ${nodes.length} node(s)`)
+  if (nodes.length < 2) throw new Error('a cluster needs at least 2 nodes; use kafkaServerEntries for one')
+  const { host } = cfg
+  const rf = Math.min(3, nodes.length)
+  const minIsr = Math.min(2, rf)
+  const overrides = new Map<string, string | number | boolean>([
+    ['node.id', index + 1],
+    ['controller.quorum.voters', nodes.map((n, i) => `${i + 1}@${host}:${n.kafkaController}`).join(',')],
+    ['listeners', `PLAINTEXT://${host}:${self.kafka},SASL_PLAINTEXT://${host}:${self.kafkaSasl},CONTROLLER://${host}:${self.kafkaController}`],
+    ['advertised.listeners', `PLAINTEXT://${host}:${self.kafka},SASL_PLAINTEXT://${host}:${self.kafkaSasl}`],
+    ['default.replication.factor', rf],
+    ['min.insync.replicas', minIsr],
+    ['offsets.topic.replication.factor', rf],
+    ['transaction.state.log.replication.factor', rf],
+    ['transaction.state.log.min.isr', minIsr],
+    ['share.coordinator.state.topic.replication.factor', rf],
+    ['share.coordinator.state.topic.min.isr', minIsr],
+  ])
+  const entries = kafkaServerEntries(cfg, paths).map(([k, v]) => [k, overrides.get(k) ?? v] as const)
+  // A dead broker is fenced, and its partitions get new leaders, after broker.session.timeout.ms (Kafka's 9 s).
+  // Never elect an out-of-sync replica (Kafka's default, stated because the fault tests rely on it).
+  entries.push(['unclean.leader.election.enable', false])
+  return entries
+}
+
+export function renderClusterNodeProperties(cfg: StackConfig, nodes: readonly NodePorts[], index: number, paths: KafkaPaths, header: string): string {
+  return renderProperties(clusterNodeEntries(cfg, nodes, index, paths), header)
+}
+
 /** Parses simple `key=value` .properties text (enough for what renderProperties writes). */
 export function parseProperties(text: string): Map<string, string> {
   const out = new Map<string, string>()

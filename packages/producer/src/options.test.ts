@@ -18,7 +18,23 @@ describe('resolveProducerOptions', () => {
   it("defaults to the Python guide's producer configuration", () => {
     const resolved = resolveProducerOptions({ env })
     expect(resolved).toMatchObject({ acks: -1, idempotent: true, retries: 3, compression: 'snappy', topicPrefix: '', registry: undefined })
-    expect(PRODUCER_DEFAULTS).toEqual({ acks: -1, retries: 3, compression: 'snappy' })
+    expect(PRODUCER_DEFAULTS).toEqual({
+      acks: -1,
+      retries: 3,
+      deliveryTimeoutMs: 120_000,
+      compression: 'snappy',
+      lingerMs: 5,
+      batchBytes: 1_048_576,
+      maxBufferedBytes: 33_554_432,
+    })
+  })
+
+  it('takes the linger settings, and refuses ones that cannot work', () => {
+    expect(resolveProducerOptions({ env, lingerMs: 0 }).lingerMs).toBe(0)
+    expect(resolveProducerOptions({ env, lingerMs: 20, batchBytes: 65_536, maxBufferedBytes: 1_000_000 })).toMatchObject({ lingerMs: 20, batchBytes: 65_536, maxBufferedBytes: 1_000_000 })
+    expect(() => resolveProducerOptions({ env, lingerMs: -1 })).toThrow(/lingerMs must be 0 \(one request per call\) or a positive number/)
+    expect(() => resolveProducerOptions({ env, batchBytes: 0 })).toThrow(/batchBytes must be a positive integer/)
+    expect(() => resolveProducerOptions({ env, batchBytes: 2048, maxBufferedBytes: 1024 })).toThrow(/maxBufferedBytes \(1024\) must be at least batchBytes \(2048\)/)
   })
 
   it('takes brokers from options, then KAFKA_BROKER, then the listener for where it runs', () => {

@@ -30,6 +30,18 @@ export interface ProducerOptions {
   ssl?: ConnectionOptions['ssl']
   connectionTimeoutMs?: number
   requestTimeoutMs?: number
+  /** How long a send whose outcome is unknown (broker crash, lost connection) is retried as the same batch before it rejects with OUTCOME_UNKNOWN. */
+  deliveryTimeoutMs?: number
+  /**
+   * Concurrent `publish`/`sendMessage` calls share requests: records wait while a request is in flight and go out
+   * together when it completes, or after `lingerMs` at most (Kafka's linger.ms). A lone caller never waits. `0`: one
+   * request per call, as kafkajs does.
+   */
+  lingerMs?: number
+  /** A buffer of this many bytes is sent at once, without waiting (Kafka's batch.size, per request here). */
+  batchBytes?: number
+  /** Buffered plus in-flight bytes; past it `publish` waits for room, then rejects with BUFFER_FULL after deliveryTimeoutMs (Kafka's buffer.memory). */
+  maxBufferedBytes?: number
   acks?: Acks
   /** Default: on when `acks` is -1 (Kafka's idempotent producer requires acks=all). */
   idempotent?: boolean
@@ -51,8 +63,12 @@ export const PRODUCER_DEFAULTS = {
   acks: -1, // all in-sync replicas acknowledge: durability (Python: acks='all')
   // idempotent: true whenever acks is -1 — prevents duplicates on retry (Python: enable_idempotence=True)
   retries: 3, // bounded, so a send fails and sendMessage returns false instead of retrying forever (Python: retries=3)
+  deliveryTimeoutMs: 120_000, // as Java's delivery.timeout.ms: long enough for a broker restart, so a crash rarely leaves an outcome unknown
   compression: 'snappy', // less bandwidth at little CPU; pure-JS codec registered by kafka-core (Python: compression_type='snappy')
-} as const satisfies { acks: Acks; retries: number; compression: Compression }
+  lingerMs: 5, // Kafka 4's linger.ms default: an upper bound here, a lone caller never waits for it
+  batchBytes: 1_048_576, // librdkafka's batch.size: one request's worth; beyond it waiting gains nothing
+  maxBufferedBytes: 33_554_432, // Kafka's buffer.memory (32 MiB): bounds what a down cluster can pile up in memory
+} as const satisfies { acks: Acks; retries: number; deliveryTimeoutMs: number; compression: Compression; lingerMs: number; batchBytes: number; maxBufferedBytes: number }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'brokers',
@@ -61,6 +77,10 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'ssl',
   'connectionTimeoutMs',
   'requestTimeoutMs',
+  'deliveryTimeoutMs',
+  'lingerMs',
+  'batchBytes',
+  'maxBufferedBytes',
   'acks',
   'idempotent',
   'retries',
@@ -76,6 +96,10 @@ export interface ResolvedProducerOptions {
   acks: Acks
   idempotent: boolean
   retries: number
+  deliveryTimeoutMs: number
+  lingerMs: number
+  batchBytes: number
+  maxBufferedBytes: number
   compression: Compression
   registry: RegistryOptions | undefined
   topicPrefix: string
@@ -105,7 +129,16 @@ export function resolveProducerOptions(options: ProducerOptions = {}): ResolvedP
   if (idempotent && retries < 1) throw invalid('retries must be at least 1 with idempotent: true (the idempotent producer relies on retrying)')
   const compression = options.compression ?? PRODUCER_DEFAULTS.compression
   if (!(COMPRESSIONS as readonly string[]).includes(compression)) throw invalid(`compression must be one of ${COMPRESSIONS.join(', ')}, not ${String(compression)}`)
-  for (const key of ['connectionTimeoutMs', 'requestTimeoutMs'] as const) {
+  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? PRODUCER_DEFAULTS.deliveryTimeoutMs
+  const lingerMs = options.lingerMs ?? PRODUCER_DEFAULTS.lingerMs
+  if (!Number.isFinite(lingerMs) || lingerMs < 0) throw invalid(`lingerMs must be 0 (one request per call) or a positive number of milliseconds, not ${String(lingerMs)}`)
+  const batchBytes = options.batchBytes ?? PRODUCER_DEFAULTS.batchBytes
+  const maxBufferedBytes = options.maxBufferedBytes ?? PRODUCER_DEFAULTS.maxBufferedBytes
+  for (const [key, value] of [['batchBytes', batchBytes], ['maxBufferedBytes', maxBufferedBytes]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw invalid(`${key} must be a positive integer number of bytes, not ${String(value)}`)
+  }
+  if (maxBufferedBytes < batchBytes) throw invalid(`maxBufferedBytes (${maxBufferedBytes}) must be at least batchBytes (${batchBytes})`)
+  for (const key of ['connectionTimeoutMs', 'requestTimeoutMs', 'deliveryTimeoutMs'] as const) {
     const value = options[key]
     if (value !== undefined && (!Number.isFinite(value) || value <= 0)) throw invalid(`${key} must be a positive number of milliseconds`)
   }
@@ -123,6 +156,10 @@ export function resolveProducerOptions(options: ProducerOptions = {}): ResolvedP
     acks,
     idempotent,
     retries,
+    deliveryTimeoutMs,
+    lingerMs,
+    batchBytes,
+    maxBufferedBytes,
     compression,
     registry: resolveRegistry(options.registry, env),
     topicPrefix: resolveTopicPrefix(options.topicPrefix, env),

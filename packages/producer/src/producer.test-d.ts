@@ -1,4 +1,4 @@
-import type { CampaignCreated, PublishOptions, TypedPublisher } from '@topiq/contracts'
+import type { CampaignCreated, CampaignUpdated, EventMap, PublishOptions, PublishPayload, TopicName, TypedPublisher } from '@topiq/contracts'
 import { describe, expectTypeOf, it } from 'vitest'
 import { KafkaProducerClient, type OutgoingMessage, type PublishResult } from './producer.ts'
 
@@ -53,5 +53,34 @@ describe("sendMessage / sendBatch: the Python guide's calls, typed", () => {
     void producer.sendMessage({ topic: 'campaign.created.json', value: created, key: 123 })
     // @ts-expect-error in a batch each value is checked against its own topic: campaign.updated.json needs changes
     void producer.sendBatch([{ topic: 'campaign.created.json', value: created }, { topic: 'campaign.updated.json', value: created }])
+  })
+})
+
+describe('generic helpers and union type arguments (issue 12)', () => {
+  it('compiles inside a <T extends TopicName> helper: publish, sendMessage and sendBatch with OutgoingMessage<T>[]', () => {
+    async function publishAll<T extends TopicName>(topic: T, payloads: EventMap[T][]): Promise<void> {
+      for (const payload of payloads) await producer.publish(topic, payload)
+      await producer.publishBatch(topic, payloads)
+    }
+    async function sendAll<T extends TopicName>(messages: OutgoingMessage<T>[]): Promise<number> {
+      for (const message of messages) await producer.sendMessage(message)
+      return producer.sendBatch(messages)
+    }
+    expectTypeOf(publishAll('campaign.created.json', [created])).resolves.toBeVoid()
+    expectTypeOf(sendAll([{ topic: 'campaign.updated.json', value: updated }])).resolves.toBeNumber()
+    expectTypeOf(producer.sendBatch<'campaign.created.json'>([{ topic: 'campaign.created.json', value: created }])).resolves.toBeNumber()
+  })
+
+  it('a union type argument does not let one topic take another topic\'s payload', () => {
+    type Both = 'campaign.created.json' | 'campaign.updated.json'
+    // @ts-expect-error with a union type argument the payload must fit every topic named: updated lacks name, created_at
+    void producer.publish<Both>('campaign.created.json', updated)
+    // @ts-expect-error the same hole in publishBatch: a campaign.updated.json payload sent to campaign.created.json
+    void producer.publishBatch<Both>('campaign.created.json', [updated])
+    // @ts-expect-error sendBatch<T> keeps each value tied to its own topic
+    void producer.sendBatch<Both>([{ topic: 'campaign.created.json', value: updated }])
+    // A payload that fits every topic named is sound for whichever one is passed.
+    expectTypeOf<PublishPayload<Both>>().toEqualTypeOf<CampaignCreated & CampaignUpdated>()
+    expectTypeOf<PublishPayload<'campaign.created.json'>>().toEqualTypeOf<CampaignCreated>()
   })
 })

@@ -10,6 +10,7 @@ import {
   validators,
   type EventMap,
   type PublishOptions,
+  type PublishPayload,
   type TopicName,
   type TypedPublisher,
   type Violation,
@@ -21,6 +22,9 @@ import {
   RegistryClient,
   createKafka,
   encodeWire,
+  HEADER,
+  isOutcomeUnknown,
+  outcomeUnknown,
   physicalTopic,
   translateKafkaError,
   type Logger,
@@ -28,6 +32,7 @@ import {
   type Producer,
   type RecordMetadata,
 } from '@topiq/kafka-core'
+import { Accumulator } from './accumulator.ts'
 import { checkUserHeaders, headerTemplate, headersOf, isoNow, type HeaderTemplate } from './headers.ts'
 import { resolveProducerOptions, type Acks, type Compression, type ProducerOptions, type ResolvedProducerOptions } from './options.ts'
 
@@ -73,8 +78,11 @@ export interface BatchFailure {
   /** Position in the input array. */
   index: number
   topic: string
-  /** `invalid`: rejected before sending (nothing of it left the process); `send-failed`: the request failed. */
-  reason: 'invalid' | 'send-failed'
+  /**
+   * `invalid`: rejected before sending (nothing of it left the process); `send-failed`: the request failed, not
+   * written; `outcome-unknown`: the broker may have written it (OUTCOME_UNKNOWN): dedupe on `ce_id` if you resend.
+   */
+  reason: 'invalid' | 'send-failed' | 'outcome-unknown'
   error: ContractError | KafkaClientError
 }
 
@@ -121,6 +129,31 @@ interface Prepared {
   physical: string
   message: Message
   eventId: string
+}
+
+/** A publish waiting in the linger buffer for its request. */
+interface Pending {
+  prepared: Prepared
+  resolve: (result: PublishResult) => void
+  reject: (error: Error) => void
+}
+
+/** Bytes a record adds to a request, roughly (value and key as given, headers); what the buffer bounds count. */
+function approximateSize(message: Message): number {
+  let size = 70 // record overhead: lengths, attributes, deltas, and its share of the batch header
+  const { key, value, headers } = message
+  if (value !== null && value !== undefined) size += value.length
+  if (key !== null && key !== undefined) size += key.length
+  for (const name in headers) {
+    const v = headers[name]
+    size += name.length + (typeof v === 'string' || Buffer.isBuffer(v) ? v.length : 0)
+  }
+  return size
+}
+
+/** Offset of the `rank`-th record of a request's partition that starts at `baseOffset`. */
+function offsetAt(baseOffset: string, rank: number): string {
+  return rank === 0 ? baseOffset : (BigInt(baseOffset) + BigInt(rank)).toString()
 }
 
 /** kafkajs logs each failed attempt at error level, though it retries; what finally fails reaches the caller. */
@@ -171,6 +204,12 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
   #connects = 0
   readonly #routes = new Map<TopicName, Route>()
   readonly #schemaIds = new Map<TopicName, number>()
+  /** The linger buffer; undefined with lingerMs: 0 (one request per publish). */
+  readonly #accumulator: Accumulator<Pending> | undefined
+  /** Partition the partitioner chose for each record in flight: a publish resolves with its own partition and offset. */
+  readonly #partitionOf = new WeakMap<Message, number>()
+  /** Buffered events that failed while close() was delivering them. */
+  #lostOnClose = 0
 
   constructor(options: ProducerOptions = {}) {
     const resolved = resolveProducerOptions(options)
@@ -185,10 +224,25 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     this.retries = resolved.retries
     this.compression = resolved.compression
     this.registry = resolved.registry === undefined ? undefined : new RegistryClient(resolved.registry, resolved.topicPrefix)
+    this.#accumulator =
+      resolved.lingerMs === 0
+        ? undefined
+        : new Accumulator<Pending>({
+            lingerMs: resolved.lingerMs,
+            batchBytes: resolved.batchBytes,
+            maxBufferedBytes: resolved.maxBufferedBytes,
+            deliveryTimeoutMs: resolved.deliveryTimeoutMs,
+            send: (batch) => this.#sendPending(batch),
+          })
   }
 
   get state(): ProducerState {
     return this.#state
+  }
+
+  /** Bytes of published events not yet settled (in the linger buffer or in flight); at most maxBufferedBytes. */
+  get bufferedBytes(): number {
+    return this.#accumulator?.pendingBytes ?? 0
   }
 
   /** How many times this client opened a connection (1 for a client reused across calls). */
@@ -201,11 +255,13 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
    * (INVALID_PAYLOAD, UNKNOWN_TOPIC — nothing sent) or `KafkaClientError` (TOPIC_NOT_FOUND, CONNECTION_REFUSED,
    * AUTHENTICATION_FAILED, NOT_AUTHORIZED, CLOSED, …).
    */
-  async publish<T extends TopicName>(topic: T, payload: EventMap[T], options?: PublishOptions): Promise<PublishResult> {
+  async publish<T extends TopicName>(topic: T, payload: PublishPayload<T>, options?: PublishOptions): Promise<PublishResult> {
     this.#assertOpen(topic)
     const schemaId = REGISTRY_FRAMED.has(topic) ? (this.#schemaIds.get(topic) ?? (await this.#schemaId(topic))) : undefined
     const prepared = this.#prepare(topic, payload, options?.key, options?.headers, schemaId)
+    if (this.#accumulator !== undefined) return this.#enqueue(this.#accumulator, prepared)
     const [meta] = await this.#send([prepared])
+    if (meta === undefined && this.acks !== 0) throw this.#unanswered(prepared.physical, this.#partitionOf.get(prepared.message) ?? -1, prepared.message)
     return {
       topic,
       physicalTopic: prepared.physical,
@@ -219,7 +275,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
    * Validates every payload, then sends them all in one request (the throughput path). All or nothing on
    * validation: one invalid payload rejects the batch with every violation (paths `$[index]…`), nothing sent.
    */
-  async publishBatch<T extends TopicName>(topic: T, payloads: readonly EventMap[T][], options?: PublishBatchOptions): Promise<PublishBatchResult> {
+  async publishBatch<T extends TopicName>(topic: T, payloads: readonly PublishPayload<T>[], options?: PublishBatchOptions): Promise<PublishBatchResult> {
     this.#assertOpen(topic)
     const schemaId = REGISTRY_FRAMED.has(topic) ? (this.#schemaIds.get(topic) ?? (await this.#schemaId(topic))) : undefined
     const route = this.#route(topic, schemaId)
@@ -233,6 +289,8 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     }
     if (violations.length > 0) throw invalidPayload(topic, violations, 'batch')
     if (payloads.length === 0) return { topic, physicalTopic: route.physical, count: 0, eventIds: [], partitions: [] }
+    // Calls keep their order per partition: what earlier publish calls buffered goes first.
+    await this.#accumulator?.sendBuffered()
     // The hot loop: per-topic work (template, key field, physical name) was hoisted into `route`.
     const messages: Message[] = new Array<Message>(payloads.length)
     const eventIds: string[] = new Array<string>(payloads.length)
@@ -262,10 +320,12 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
       const options: PublishOptions = {}
       if (message.key !== undefined) options.key = message.key
       if (message.headers !== undefined) options.headers = message.headers
-      await this.publish<TopicName>(message.topic, message.value, options)
+      await this.publish(message.topic, message.value, options)
       return true
     } catch (error) {
-      this.#logFailure('kafka message not sent', message.topic, error)
+      // "Not sent" would be a lie when the broker may have written it: say so, with the event id.
+      if (error instanceof KafkaClientError && error.code === 'OUTCOME_UNKNOWN') this.#logFailure('kafka message outcome unknown (may have been written)', message.topic, error)
+      else this.#logFailure('kafka message not sent', message.topic, error)
       return false
     }
   }
@@ -276,7 +336,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
    * violations; if the request itself fails, 0 is returned and every valid message is reported `send-failed`.
    * Never throws.
    */
-  async sendBatch(messages: readonly OutgoingMessage[], options: SendBatchOptions = {}): Promise<number> {
+  async sendBatch<T extends TopicName = TopicName>(messages: readonly OutgoingMessage<T>[], options: SendBatchOptions = {}): Promise<number> {
     const failures: BatchFailure[] = []
     const prepared: { index: number; prepared: Prepared }[] = []
     try {
@@ -304,13 +364,16 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     }
     let sent = 0
     if (prepared.length > 0) {
+      await this.#accumulator?.sendBuffered() // calls keep their order per partition, as in publishBatch
       try {
         await this.#send(prepared.map((p) => p.prepared))
         sent = prepared.length
       } catch (error) {
+        // Only what is known sent is counted: an unknown outcome is neither sent nor "not sent".
         const first = prepared[0] as { index: number; prepared: Prepared }
-        this.#logFailure(`batch of ${prepared.length} message(s) not sent`, first.prepared.topic, error)
-        for (const p of prepared) failures.push(this.#failure(p.index, p.prepared.topic, 'send-failed', error))
+        const unknown = error instanceof KafkaClientError && error.code === 'OUTCOME_UNKNOWN'
+        this.#logFailure(unknown ? `batch of ${prepared.length} message(s): outcome unknown (may have been written)` : `batch of ${prepared.length} message(s) not sent`, first.prepared.topic, error)
+        for (const p of prepared) failures.push(this.#failure(p.index, p.prepared.topic, unknown ? 'outcome-unknown' : 'send-failed', error))
       }
     }
     this.#reportFailures(failures, options)
@@ -328,7 +391,19 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     }
   }
 
-  /** Disconnects. Idempotent; waits for a connect in progress. A publish after close rejects with CLOSED. */
+  /**
+   * Resolves once every event published before the call has been sent or has failed (each `publish` reports its own
+   * outcome). Nothing to do with lingerMs: 0.
+   */
+  async flush(): Promise<void> {
+    await this.#accumulator?.flush()
+  }
+
+  /**
+   * Delivers what is buffered (each publish still resolves or rejects on its own; the count of those that could not
+   * be delivered is logged), then disconnects. Idempotent; waits for a connect in progress. A publish after close
+   * rejects with CLOSED.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#close()
     return this.#closing
@@ -340,6 +415,15 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
 
   async #close(): Promise<void> {
     this.#state = 'closing'
+    if (this.#accumulator !== undefined && this.#accumulator.pendingBytes > 0) {
+      await this.#accumulator.flush()
+      if (this.#lostOnClose > 0) {
+        this.#logger.error('events published before close() could not be delivered; each publish was rejected with the reason', {
+          lost: this.#lostOnClose,
+          brokers: this.brokers,
+        })
+      }
+    }
     const producer = this.#producer ?? (await this.#connecting?.catch(() => undefined))
     try {
       await producer?.disconnect()
@@ -414,6 +498,66 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     return id
   }
 
+  /** Queues a validated record in the linger buffer; resolves with its own partition and offset. */
+  #enqueue(accumulator: Accumulator<Pending>, prepared: Prepared): Promise<PublishResult> {
+    return new Promise<PublishResult>((resolve, reject) => {
+      accumulator.append({ prepared, resolve, reject }, approximateSize(prepared.message))?.catch(reject)
+    })
+  }
+
+  /**
+   * One drained buffer: a request per physical topic (so an unknown or forbidden topic fails alone), sent together.
+   * Each publish settles with its own record's partition and offset, or with the error of its topic's request.
+   */
+  async #sendPending(batch: readonly Pending[]): Promise<void> {
+    const byTopic = new Map<string, Pending[]>()
+    for (const p of batch) {
+      const list = byTopic.get(p.prepared.physical)
+      if (list === undefined) byTopic.set(p.prepared.physical, [p])
+      else list.push(p)
+    }
+    await Promise.all([...byTopic].map(([topic, pendings]) => this.#sendTopic(topic, pendings)))
+  }
+
+  async #sendTopic(topic: string, pendings: readonly Pending[]): Promise<void> {
+    const messages = pendings.map((p) => p.prepared.message)
+    let metas: RecordMetadata[]
+    try {
+      // close() delivers what was buffered before it: connecting while closing is allowed here, and only here.
+      const producer = this.#producer ?? (await this.#connect(true))
+      metas = await producer.send({ topic, messages, acks: this.acks, compression: this.#compression })
+    } catch (error) {
+      if (this.#state === 'closing') this.#lostOnClose += pendings.length
+      const shared = this.#translate(error, topic)
+      for (const p of pendings) {
+        // An unknown outcome names the event it is about; every other failure is the same for the whole request.
+        p.reject(shared.code === 'OUTCOME_UNKNOWN' || isOutcomeUnknown(error) ? this.#translate(error, topic, [p.prepared.message]) : shared)
+      }
+      return
+    }
+    const base = new Map<number, string>()
+    for (const m of metas) base.set(m.partition, m.baseOffset ?? m.offset ?? '-1')
+    const rank = new Map<number, number>()
+    for (const p of pendings) {
+      const partition = this.#partitionOf.get(p.prepared.message) ?? -1
+      const n = rank.get(partition) ?? 0
+      rank.set(partition, n + 1)
+      const baseOffset = base.get(partition)
+      if (baseOffset === undefined && this.acks !== 0) {
+        // Never report success without the broker's word for this record's partition.
+        p.reject(this.#unanswered(topic, partition, p.prepared.message))
+        continue
+      }
+      p.resolve({
+        topic: p.prepared.topic,
+        physicalTopic: topic,
+        partition,
+        offset: baseOffset === undefined || baseOffset === '-1' ? '-1' : offsetAt(baseOffset, n),
+        eventId: p.prepared.eventId,
+      })
+    }
+  }
+
   async #send(prepared: readonly Prepared[]): Promise<RecordMetadata[]> {
     const first = prepared[0]
     if (first === undefined) return []
@@ -433,7 +577,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
         compression: this.#compression,
       })
     } catch (error) {
-      throw this.#translate(error, topics)
+      throw this.#translate(error, topics, [...byTopic.values()].flat())
     }
   }
 
@@ -443,7 +587,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     try {
       return await producer.send({ topic, messages, acks: this.acks, compression: this.#compression })
     } catch (error) {
-      throw this.#translate(error, topic)
+      throw this.#translate(error, topic, messages)
     }
   }
 
@@ -456,8 +600,8 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
   }
 
   /** One connect shared by concurrent first sends; a failed connect is retried by the next send. */
-  #connect(): Promise<Producer> {
-    if (this.#state === 'closing' || this.#state === 'closed') return Promise.reject(new KafkaClientError('CLOSED', 'producer is closed'))
+  #connect(whileClosing = false): Promise<Producer> {
+    if (this.#state === 'closed' || (this.#state === 'closing' && !whileClosing)) return Promise.reject(new KafkaClientError('CLOSED', 'producer is closed'))
     this.#connecting ??= (async () => {
       this.#state = 'connecting'
       const { connection, idempotent, retries } = this.#options
@@ -471,8 +615,19 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
         // first publish create one with broker defaults.
         allowAutoTopicCreation: false,
         // Java-compatible murmur2 partitioning, as the Python (kafka-python) producer: same key, same partition.
-        createPartitioner: Partitioners.DefaultPartitioner,
+        // Each choice is remembered, so a publish that shared a request knows which partition (and offset) is its own.
+        createPartitioner: () => {
+          const choose = Partitioners.DefaultPartitioner()
+          return (args) => {
+            const partition = choose(args)
+            this.#partitionOf.set(args.message, partition)
+            return partition
+          }
+        },
         retry: { retries },
+        // A send whose outcome is unknown is retried as the same batch (same sequence numbers) this long, then
+        // rejects with OUTCOME_UNKNOWN and the producer id is replaced (patches/kafkajs@2.2.4.patch, sendMessages.js).
+        deliveryTimeout: this.#options.deliveryTimeoutMs,
       })
       try {
         await producer.connect()
@@ -491,9 +646,26 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     return this.#connecting
   }
 
-  #translate(error: unknown, topic: string | undefined): KafkaClientError {
-    const { brokers, brokerSource } = this.#options.connection
-    return translateKafkaError(error, topic === undefined ? { brokers, brokerSource } : { brokers, brokerSource, topic })
+  /** A send that resolved without a result for the record's partition: what became of the record is not known. */
+  #unanswered(topic: string, partition: number, message: Message): KafkaClientError {
+    const eventId = (message.headers as Record<string, string> | undefined)?.[HEADER.id]
+    return outcomeUnknown(eventId === undefined ? [] : [eventId], {
+      brokers: this.brokers,
+      brokerSource: this.#options.connection.brokerSource,
+      topic,
+      cause: new Error(`the produce request succeeded but its answer has no result for partition ${partition}`),
+    })
+  }
+
+  /** `messages`: what the failed request carried, named by `ce_id` when its outcome is unknown. */
+  #translate(error: unknown, topic: string | undefined, messages?: readonly Message[]): KafkaClientError {
+    const { brokers, brokerSource, ssl } = this.#options.connection
+    const context = { brokers, brokerSource, ssl: ssl !== undefined && ssl !== false, ...(topic === undefined ? {} : { topic }) }
+    if (messages !== undefined && isOutcomeUnknown(error)) {
+      const eventIds = messages.map((m) => (m.headers as Record<string, string> | undefined)?.[HEADER.id]).filter((id): id is string => id !== undefined)
+      return outcomeUnknown(eventIds, { ...context, cause: error })
+    }
+    return translateKafkaError(error, context)
   }
 
   #failure(index: number, topic: string, reason: BatchFailure['reason'], error: unknown): BatchFailure {
@@ -506,7 +678,13 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
       this.#logger.error(message, { topic, code: error.code, error: error.message, violations: error.violations })
     } else {
       const err = error instanceof KafkaClientError ? error : this.#translate(error, topic)
-      this.#logger.error(message, { topic, code: err.code, error: err.message, retriable: err.retriable })
+      this.#logger.error(message, {
+        topic,
+        code: err.code,
+        error: err.message,
+        retriable: err.retriable,
+        ...(err.eventIds === undefined ? {} : { eventIds: err.eventIds }),
+      })
     }
   }
 }

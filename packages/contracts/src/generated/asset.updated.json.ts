@@ -29,7 +29,8 @@ export const metadata = {
   "config": {},
   "typeName": "AssetUpdated",
   "deadLetterTopic": "asset.updated-dlq.json",
-  "fingerprint": "d1377bc486cf1c9e"
+  "fingerprint": "d1377bc486cf1c9e",
+  "references": []
 } as const
 
 export const schema = {

@@ -38,7 +38,8 @@ export const metadata = {
   "config": {},
   "typeName": "CampaignCreated",
   "deadLetterTopic": "campaign.created-dlq.json",
-  "fingerprint": "a37f90c8b533842d"
+  "fingerprint": "a37f90c8b533842d",
+  "references": []
 } as const
 
 export const schema = {

@@ -31,7 +31,8 @@ export const metadata = {
   "config": {},
   "typeName": "CampaignUpdated",
   "deadLetterTopic": "campaign.updated-dlq.json",
-  "fingerprint": "9e71739995302329"
+  "fingerprint": "9e71739995302329",
+  "references": []
 } as const
 
 export const schema = {

@@ -31,6 +31,9 @@ export const topicMetadata = {
   "campaign.updated.json": { topic: campaignUpdated.topic, ...campaignUpdated.metadata, schema: campaignUpdated.schema },
 } as const
 
+/** Shared definition (`defs/*.json`, what topics `$ref`) → its schema and the definitions it refers to. */
+export const definitions = {} as const
+
 /** Topic name → validator compiled at codegen time (ajv standalone). */
 export const validators = {
   "asset.updated.json": validateAssetUpdated,
