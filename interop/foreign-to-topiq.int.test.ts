@@ -1,7 +1,8 @@
-// Foreign producers → our typed consumer, on the real broker. confluent-kafka (librdkafka) and kafka-python write
-// whatever they may legally write — every codec, null/repeated/binary headers, binary keys, tombstones, empty and
-// non-JSON values, schema-invalid and near-max-size values, transactions, registry framing — and the topiq consumer
-// must handle or dead-letter every record, commit to the log end of every partition, and not crash.
+// Foreign producers → our typed consumer, on the real broker. confluent-kafka (librdkafka), kafka-python and the Java
+// client (interop/java/Producer.java) write whatever they may legally write — every codec, null/repeated/binary
+// headers, binary keys, tombstones, empty and non-JSON values, schema-invalid and near-max-size values, transactions,
+// registry framing — and the topiq consumer must handle or dead-letter every record, commit to the log end of every
+// partition, and not crash.
 import { fileURLToPath } from 'node:url'
 import { ConfigResourceTypes } from 'kafkajs'
 import { withAdmin } from '@topiq/kafka-core/testing'
@@ -26,7 +27,7 @@ import {
   type Handled,
   type InteropTopic,
 } from './harness.ts'
-import { CLIENT_NAME, PYTHON_CLIENTS, killPeers, pythonProduce, type ProducedLine, type PythonClient } from './peers.ts'
+import { PRODUCER_CLIENTS, PRODUCER_NAME, foreignProduce, killPeers, type ProducedLine, type ProducerClient } from './peers.ts'
 
 /** A working case drains in 2–5 s; a stalled one is given this long before it is counted as stalled. */
 const DRAIN_MS = 20_000
@@ -60,7 +61,7 @@ interface Case {
   topic?: InteropTopic
   steps: readonly Step[]
   /** Clients that cannot write this case at all (with the reason); the case is skipped for them. */
-  unsupported?: Partial<Record<PythonClient, string>>
+  unsupported?: Partial<Record<ProducerClient, string>>
   registry?: boolean
   /** Computes extra args just before producing (e.g. a size from the topic's config). */
   prepare?: (topic: string) => Promise<readonly string[]>
@@ -157,8 +158,9 @@ const CASES: readonly Case[] = [
   },
   {
     // asset.updated.json is the topic whose contract says `framing: registry`; confluent's JSONSerializer registers
-    // the schema under <physical topic>-value and frames each value (magic byte 0, schema id, JSON).
-    label: 'registry-framed values (confluent JSONSerializer)',
+    // the schema under <physical topic>-value and frames each value (magic byte 0, schema id, JSON). Producer.java
+    // (no serializer on the broker's classpath) registers through the ccompat API and frames the bytes the same way.
+    label: 'registry-framed values',
     topic: ASSET,
     registry: true,
     steps: [
@@ -178,14 +180,14 @@ async function maxMessageBytes(topic: string): Promise<number> {
   })
 }
 
-async function runCase(client: PythonClient, c: Case): Promise<void> {
-  const name = `${CLIENT_NAME[client]} → topiq: ${c.label}`
+async function runCase(client: ProducerClient, c: Case): Promise<void> {
+  const name = `${PRODUCER_NAME[client]} → topiq: ${c.label}`
   const { prefix, topic, deadLetterTopic } = await freshTopics(`${client}-${c.label}`.slice(0, 30), c.topic)
   const extra = (await c.prepare?.(topic)) ?? []
   const produced: { step: Step; args: string[]; lines: ProducedLine[] }[] = []
   for (const [n, step] of c.steps.entries()) {
     const args = [...step.args, ...extra, '--id-prefix', `s${n}`]
-    produced.push({ step, args, lines: await pythonProduce(client, topic, args) })
+    produced.push({ step, args, lines: await foreignProduce(client, topic, args) })
   }
 
   const group = groupId(client)
@@ -249,7 +251,7 @@ async function runCase(client: PythonClient, c: Case): Promise<void> {
   if (c.steps.some((s) => s.args.includes('--transactional'))) expect(aborted.size).toBeGreaterThan(0)
 }
 
-describe.concurrent.each(PYTHON_CLIENTS)('%s → topiq consumer', (client) => {
+describe.concurrent.each(PRODUCER_CLIENTS)('%s → topiq consumer', (client) => {
   for (const c of CASES) {
     const reason = c.unsupported?.[client]
     if (reason !== undefined) it.skip(`${c.label} (${reason})`, () => undefined)

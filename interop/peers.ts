@@ -1,4 +1,5 @@
-// Runs interop/python/peer.py (confluent-kafka or kafka-python) as a child process and reads its JSON lines.
+// Runs interop/python/peer.py (confluent-kafka or kafka-python) or a Java peer (interop/java/*.java) as a child
+// process and reads its JSON lines.
 // Every child is tracked: killPeers() (afterEach/afterAll) ends whatever a failed case left running.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { basename } from 'node:path'
@@ -9,6 +10,10 @@ import { inject } from 'vitest'
 export type PythonClient = 'confluent' | 'kafka-python'
 export const PYTHON_CLIENTS: readonly PythonClient[] = ['confluent', 'kafka-python']
 export const CLIENT_NAME: Record<PythonClient, string> = { confluent: 'confluent-kafka', 'kafka-python': 'kafka-python' }
+/** Foreign producers of the foreign → topiq cases: the Python clients and the Java client (interop/java/Producer.java). */
+export type ProducerClient = PythonClient | 'java'
+export const PRODUCER_CLIENTS: readonly ProducerClient[] = [...PYTHON_CLIENTS, 'java']
+export const PRODUCER_NAME: Record<ProducerClient, string> = { ...CLIENT_NAME, java: 'Java kafka-clients' }
 
 /** Bytes as the peer prints them: the UTF-8 text when valid, always the hex. */
 export type PeerBytes = { utf8: string | null; hex: string } | null
@@ -50,6 +55,7 @@ export type PeerLine = ProducedLine | RecordLine | AssignmentLine | ErrorLine | 
 
 const PEER = fileURLToPath(new URL('./python/peer.py', import.meta.url))
 const JAVA_MEMBER = fileURLToPath(new URL('./java/GroupMember.java', import.meta.url))
+const JAVA_PRODUCER = fileURLToPath(new URL('./java/Producer.java', import.meta.url))
 
 export interface Launcher {
   command: string
@@ -57,11 +63,16 @@ export interface Launcher {
   keepStdinOpen?: boolean
 }
 
-/** interop/java/GroupMember.java on the broker's own kafka-clients jars, with the stack's Java. */
-export function javaMember(args: readonly string[]): Peer {
+/** A single-file Java program on the broker's own kafka-clients jars, with the stack's Java. */
+function javaLauncher(program: string, keepStdinOpen: boolean): Launcher {
   const java = findJava(process.env['TOPIQ_STACK_JAVA']).path
   const libs = runtimePaths(stackConfig()).kafkaLibDir
-  return new Peer(args, { command: java, prefix: ['-cp', `${libs}/*`, JAVA_MEMBER], keepStdinOpen: true })
+  return { command: java, prefix: ['-cp', `${libs}/*`, program], keepStdinOpen }
+}
+
+/** interop/java/GroupMember.java on the broker's own kafka-clients jars, with the stack's Java. */
+export function javaMember(args: readonly string[]): Peer {
+  return new Peer(args, javaLauncher(JAVA_MEMBER, true))
 }
 const running = new Set<ChildProcess>()
 
@@ -171,8 +182,8 @@ export class Peer {
 }
 
 /** Runs a peer to completion: its lines, or a rejection with its stderr (non-zero exit, or killed after `timeoutMs`). */
-export async function runPeer(args: readonly string[], timeoutMs = 60_000): Promise<PeerLine[]> {
-  const peer = new Peer(args)
+export async function runPeer(args: readonly string[], timeoutMs = 60_000, launcher?: Launcher): Promise<PeerLine[]> {
+  const peer = new Peer(args, launcher)
   const timer = setTimeout(() => void peer.stop(1_000), timeoutMs)
   const { code, signal } = await peer.exited
   clearTimeout(timer)
@@ -184,6 +195,17 @@ export async function runPeer(args: readonly string[], timeoutMs = 60_000): Prom
 export async function pythonProduce(client: PythonClient, topic: string, options: readonly string[] = []): Promise<ProducedLine[]> {
   const lines = await runPeer(['produce', '--client', client, '--topic', topic, ...options])
   return lines.filter((l): l is ProducedLine => l.type === 'produced')
+}
+
+/** Produces with the Java client (interop/java/Producer.java, peer.py's `produce` options); same lines. */
+export async function javaProduce(topic: string, options: readonly string[] = []): Promise<ProducedLine[]> {
+  const lines = await runPeer(['--topic', topic, ...options], 60_000, javaLauncher(JAVA_PRODUCER, false))
+  return lines.filter((l): l is ProducedLine => l.type === 'produced')
+}
+
+/** Produces with any foreign producer of the foreign → topiq cases. */
+export function foreignProduce(client: ProducerClient, topic: string, options: readonly string[] = []): Promise<ProducedLine[]> {
+  return client === 'java' ? javaProduce(topic, options) : pythonProduce(client, topic, options)
 }
 
 export function killPeers(): void {

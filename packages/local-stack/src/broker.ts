@@ -3,13 +3,11 @@
 // startCluster (cluster.ts): several, built on the same KafkaNode.
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { spawn } from 'node:child_process'
-import { connect } from 'node:net'
 import { stackConfig, type Env, type StackConfig } from './config.ts'
 import { findJava } from './java.ts'
 import { ensureRuntime, type Log } from './maven.ts'
 import { probeKafka } from './probe.ts'
-import { isOurs, pidExists, processMarker, spawnDetached, stopProcess, tail, type DetachedProcess } from './proc.ts'
+import { isOurs, pidExists, portFree, processMarker, runToCompletion, spawnDetached, stopProcess, tail, type DetachedProcess } from './proc.ts'
 import { kafkaServerEntries, newClusterId, renderLog4j2, renderProperties, type NodePorts } from './render.ts'
 
 export type TestBrokerPorts = NodePorts
@@ -41,33 +39,9 @@ export interface TestBroker {
   stop(): Promise<void>
 }
 
-export function run(command: string, args: readonly string[], cwd: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, output }))
-  })
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** Whether something accepts TCP connections on host:port. */
-function portAnswers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port })
-    socket.setTimeout(1_000)
-    const done = (answer: boolean) => {
-      socket.destroy()
-      resolve(answer)
-    }
-    socket.once('connect', () => done(true))
-    socket.once('error', () => done(false))
-    socket.once('timeout', () => done(false))
-  })
-}
 
 /** Heap of each throw-away node: sized so three of them, the shared stack and the tests fit a 2-core / 24 GiB box. */
 export const TEST_NODE_HEAP = '384m'
@@ -132,7 +106,7 @@ export class KafkaNode {
     await mkdir(join(dir, 'data'), { recursive: true })
     await writeFile(join(dir, 'server.properties'), this.spec.properties)
     await writeFile(join(dir, 'log4j2.xml'), renderLog4j2(this.logFile))
-    const format = await run(
+    const format = await runToCompletion(
       this.java,
       ['-Xmx256m', ...this.base.kafkaJvmOpts, `-Dlog4j2.configurationFile=${join(dir, 'log4j2.xml')}`, '-cp', this.classpath, 'kafka.tools.StorageTool', 'format', '-t', this.spec.clusterId, '-c', join(dir, 'server.properties')],
       dir,
@@ -186,7 +160,7 @@ export class KafkaNode {
   async start(): Promise<void> {
     // A leftover broker on these ports would answer the readiness probe for us, and a test would run against it.
     for (const port of [this.spec.ports.kafka, this.spec.ports.kafkaController]) {
-      if (await portAnswers(this.base.host, port)) {
+      if (!(await portFree(this.base.host, port))) {
         throw new Error(`test Kafka ${this.spec.label}: port ${port} on ${this.base.host} is already in use (a leftover broker?); stop it first (ss -ltnp 'sport = :${port}')`)
       }
     }

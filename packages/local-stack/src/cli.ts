@@ -1,19 +1,23 @@
 #!/usr/bin/env node
-// topiq-stack up|down|status|logs [kafka|registry] — a real local Kafka (KRaft) + Apicurio Registry, no Docker.
-import { stackConfig } from './config.ts'
-import { COMPONENTS, formatStatus, stackDown, stackLogs, stackStatus, stackUp, type ComponentName } from './stack.ts'
+// topiq-stack up [--brokers 3]|down|status|logs [kafka|registry]|env — a real local Kafka (KRaft) + Apicurio Registry, no Docker.
+import { parseLogsArgs, parseUpArgs, UsageError } from './args.ts'
+import { formatEnvExports } from './config.ts'
+import { formatStatus, stackConnection, stackDown, stackLogs, stackStatus, stackUp } from './stack.ts'
 
 const USAGE = `usage: topiq-stack <command>
 
-  up                      start Kafka + Apicurio Registry (downloads them with Maven on first use); no-op if running
-  down                    stop what \`up\` started (by pid) and remove its data dir
-  status                  show what runs; exit code 0 only when both run and answer
+  up [--brokers 1|3]      start Kafka + Apicurio Registry (downloads them with Maven on first use); no-op if running.
+                          --brokers 3: a 3-node KRaft cluster (RF 3, min.insync.replicas 2) instead of one broker;
+                          node 1 on the usual ports, nodes 2-3 from TOPIQ_KAFKA_NODE_BASE_PORT (29192-29197).
+                          Without --brokers: whatever runs, else one broker. Another size running: \`down\` first.
+  down                    stop what \`up\` started (by pid: every Kafka node, then the registry), remove its data dir
+  status                  show what runs, each Kafka node; exit code 0 only when all run and answer
   logs [kafka|registry] [-n LINES]
-                          print the tail of the logs (default 50 lines each)
-  env                     print the connection settings as shell exports
+                          print the tail of the logs (default 50 lines each; kafka: every node's)
+  env                     print the connection settings as shell exports (every broker while a cluster runs)
 
 environment: TOPIQ_HOME, TOPIQ_STACK_DIR, TOPIQ_STACK_CACHE_DIR, TOPIQ_STACK_MAVEN_REPO, TOPIQ_KAFKA_PORT (29092),
-  TOPIQ_KAFKA_SASL_PORT (29093), TOPIQ_KAFKA_CONTROLLER_PORT (29094), TOPIQ_REGISTRY_PORT (8081),
+  TOPIQ_KAFKA_SASL_PORT (29093), TOPIQ_KAFKA_CONTROLLER_PORT (29094), TOPIQ_KAFKA_NODE_BASE_PORT (29192), TOPIQ_REGISTRY_PORT (8081),
   TOPIQ_REGISTRY_MANAGEMENT_PORT (29095), TOPIQ_STACK_READY_TIMEOUT_SECONDS (120), TOPIQ_STACK_STOP_GRACE_SECONDS (20),
   TOPIQ_STACK_SCRAM_PASSWORD (dev-only default), TOPIQ_STACK_JAVA, TOPIQ_STACK_MVN, TOPIQ_KAFKA_HEAP, TOPIQ_REGISTRY_HEAP`
 
@@ -26,6 +30,10 @@ process.on('warning', (w) => {
 
 function fail(e: unknown): never {
   const msg = e instanceof Error ? e.message : String(e)
+  if (e instanceof UsageError) {
+    console.error(`${msg}\n\n${USAGE}`)
+    process.exit(2)
+  }
   console.error(`[topiq-stack] error: ${msg}`)
   process.exit(1)
 }
@@ -34,7 +42,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv
   switch (cmd) {
     case 'up': {
-      await stackUp()
+      const { brokers } = parseUpArgs(rest)
+      await stackUp(brokers === undefined ? {} : { brokers })
       return 0
     }
     case 'down': {
@@ -47,34 +56,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return st.running ? 0 : 1
     }
     case 'logs': {
-      let which: ComponentName | undefined
-      let lines = 50
-      for (let i = 0; i < rest.length; i++) {
-        const a = rest[i]
-        if (a === '-n' || a === '--lines') {
-          lines = Number(rest[++i])
-          if (!Number.isInteger(lines) || lines <= 0) throw new Error(`${a} needs a positive number`)
-        } else if (a !== undefined && (COMPONENTS as readonly string[]).includes(a)) {
-          which = a as ComponentName
-        } else {
-          throw new Error(`logs: unknown argument ${String(a)} (expected kafka, registry or -n LINES)`)
-        }
-      }
+      const { which, lines } = parseLogsArgs(rest)
       console.log(await stackLogs(which, lines))
       return 0
     }
     case 'env': {
-      const cfg = stackConfig()
-      console.log(
-        [
-          `export TOPIQ_KAFKA_BROKERS=${cfg.brokers.join(',')}`,
-          `export TOPIQ_KAFKA_SASL_BROKERS=${cfg.saslBrokers.join(',')}`,
-          `export TOPIQ_KAFKA_SASL_MECHANISM=${cfg.scram.mechanism}`,
-          `export TOPIQ_KAFKA_SASL_USERNAME=${cfg.scram.username}`,
-          `export TOPIQ_KAFKA_SASL_PASSWORD='${cfg.scram.password.replace(/'/g, `'\\''`)}' # dev-only`,
-          `export TOPIQ_SCHEMA_REGISTRY_URL=${cfg.registryUrl}`,
-        ].join('\n'),
-      )
+      console.log(formatEnvExports(await stackConnection()))
       return 0
     }
     case undefined:

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { connectionInfo, DEFAULT_SCRAM_PASSWORD, parsePort, stackConfig, StackConfigError } from './config.ts'
+import {
+  connectionInfo,
+  DEFAULT_SCRAM_PASSWORD,
+  formatEnvExports,
+  isStackSize,
+  parsePort,
+  stackConfig,
+  StackConfigError,
+  stackNodePorts,
+  withBrokers,
+} from './config.ts'
 
 const HOME = '/home/dev'
 
@@ -86,5 +96,53 @@ describe('connectionInfo', () => {
       scram: { mechanism: 'scram-sha-256', username: 'topiq-test', password: 'pw' },
       registryUrl: 'http://127.0.0.1:8081/apis/ccompat/v7',
     })
+  })
+})
+
+describe('stackNodePorts / withBrokers (up --brokers 3)', () => {
+  it('keeps node 1 on the usual ports and puts nodes 2 and 3 on 29192–29197', () => {
+    const cfg = stackConfig({}, HOME)
+    expect(cfg.kafkaNodeBasePort).toBe(29192)
+    expect(stackNodePorts(cfg, 1)).toEqual([{ kafka: 29092, kafkaSasl: 29093, kafkaController: 29094 }])
+    expect(stackNodePorts(cfg, 3)).toEqual([
+      { kafka: 29092, kafkaSasl: 29093, kafkaController: 29094 },
+      { kafka: 29192, kafkaSasl: 29193, kafkaController: 29194 },
+      { kafka: 29195, kafkaSasl: 29196, kafkaController: 29197 },
+    ])
+    const three = withBrokers(cfg, 3)
+    expect(three.brokers).toEqual(['127.0.0.1:29092', '127.0.0.1:29192', '127.0.0.1:29195'])
+    expect(three.saslBrokers).toEqual(['127.0.0.1:29093', '127.0.0.1:29193', '127.0.0.1:29196'])
+    expect(withBrokers(cfg, 1).brokers).toEqual(cfg.brokers)
+  })
+
+  it('follows TOPIQ_KAFKA_NODE_BASE_PORT and the node-1 port variables', () => {
+    const cfg = stackConfig({ TOPIQ_KAFKA_PORT: '45092', TOPIQ_KAFKA_NODE_BASE_PORT: '45192' }, HOME)
+    expect(withBrokers(cfg, 3).brokers).toEqual(['127.0.0.1:45092', '127.0.0.1:45192', '127.0.0.1:45195'])
+  })
+
+  it('refuses node ports that clash with another listener or run past 65535', () => {
+    expect(() => stackNodePorts(stackConfig({ TOPIQ_REGISTRY_PORT: '29196' }, HOME), 3)).toThrow(/node 3 would listen on 29196, which registry uses/)
+    expect(() => stackNodePorts(stackConfig({ TOPIQ_KAFKA_NODE_BASE_PORT: '29093' }, HOME), 3)).toThrow(/node 2 would listen on 29093, which kafkaSasl uses/)
+    expect(() => stackNodePorts(stackConfig({ TOPIQ_KAFKA_NODE_BASE_PORT: '65533' }, HOME), 3)).toThrow(/no room/)
+    // The single broker does not care where nodes 2+ would go.
+    expect(stackNodePorts(stackConfig({ TOPIQ_REGISTRY_PORT: '29196' }, HOME), 1)).toHaveLength(1)
+  })
+
+  it('knows the sizes `up --brokers` accepts', () => {
+    expect([0, 1, 2, 3, 4, '3'].map(isStackSize)).toEqual([false, true, false, true, false, false])
+  })
+})
+
+describe('formatEnvExports', () => {
+  it('lists every broker of a cluster, node 1 first, and quotes the password for the shell', () => {
+    const text = formatEnvExports(connectionInfo(withBrokers(stackConfig({ TOPIQ_STACK_SCRAM_PASSWORD: "it's" }, HOME), 3)))
+    expect(text.split('\n')).toEqual([
+      'export TOPIQ_KAFKA_BROKERS=127.0.0.1:29092,127.0.0.1:29192,127.0.0.1:29195',
+      'export TOPIQ_KAFKA_SASL_BROKERS=127.0.0.1:29093,127.0.0.1:29193,127.0.0.1:29196',
+      'export TOPIQ_KAFKA_SASL_MECHANISM=scram-sha-256',
+      'export TOPIQ_KAFKA_SASL_USERNAME=topiq-test',
+      "export TOPIQ_KAFKA_SASL_PASSWORD='it'\\''s' # dev-only",
+      'export TOPIQ_SCHEMA_REGISTRY_URL=http://127.0.0.1:8081/apis/ccompat/v7',
+    ])
   })
 })

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import type { NodePorts } from './render.ts'
 
 /** Every listener binds here and nowhere else. */
 export const HOST = '127.0.0.1'
@@ -18,6 +19,8 @@ export const DEFAULTS = {
   kafkaControllerPort: 29094,
   registryPort: 8081,
   registryManagementPort: 29095,
+  /** `up --brokers 3`: node 2 listens on 29192 (PLAINTEXT), 29193 (SASL), 29194 (controller); node 3 on 29195–29197. */
+  kafkaNodeBasePort: 29192,
   readyTimeoutSeconds: 120,
   stopGraceSeconds: 20,
   kafkaHeap: '512m',
@@ -41,6 +44,8 @@ export interface StackPorts {
 export interface StackConfig {
   readonly host: string
   readonly ports: StackPorts
+  /** First port of cluster nodes 2, 3, … (`up --brokers 3`); node 1 uses `ports`. See stackNodePorts. */
+  readonly kafkaNodeBasePort: number
   /** `${TOPIQ_HOME:-${XDG_CACHE_HOME:-~/.cache}/topiq}` */
   readonly topiqHome: string
   /** Resolved jars, the generated pom and Maven's local repository; reused between runs. */
@@ -136,6 +141,7 @@ export function stackConfig(env: Env = process.env, home: string = homedir()): S
   return {
     host,
     ports,
+    kafkaNodeBasePort: parsePort(env, 'TOPIQ_KAFKA_NODE_BASE_PORT', DEFAULTS.kafkaNodeBasePort),
     topiqHome,
     cacheDir,
     mavenRepo,
@@ -163,6 +169,48 @@ export function stackConfig(env: Env = process.env, home: string = homedir()): S
   }
 }
 
+/** Kafka node counts `topiq-stack up --brokers` accepts: one broker, or a 3-node cluster (RF 3, min ISR 2). */
+export const STACK_SIZES = [1, 3] as const
+export type StackSize = (typeof STACK_SIZES)[number]
+
+export function isStackSize(n: unknown): n is StackSize {
+  return (STACK_SIZES as readonly unknown[]).includes(n)
+}
+
+/**
+ * The ports of each Kafka node of an n-node stack. Node 1 keeps the stack's usual ports (so KAFKA_BROKER settings and
+ * the demo work unchanged); node i ≥ 2 listens on kafkaNodeBasePort + 3(i − 2), + 1 (SASL), + 2 (controller).
+ */
+export function stackNodePorts(cfg: StackConfig, brokers: number): NodePorts[] {
+  const first: NodePorts = { kafka: cfg.ports.kafka, kafkaSasl: cfg.ports.kafkaSasl, kafkaController: cfg.ports.kafkaController }
+  const nodes = [first]
+  for (let i = 2; i <= brokers; i++) {
+    const p = cfg.kafkaNodeBasePort + 3 * (i - 2)
+    nodes.push({ kafka: p, kafkaSasl: p + 1, kafkaController: p + 2 })
+  }
+  const last = nodes[nodes.length - 1]
+  if (last !== undefined && last.kafkaController > 65535) {
+    throw new StackConfigError(`TOPIQ_KAFKA_NODE_BASE_PORT=${cfg.kafkaNodeBasePort} leaves no room for ${brokers - 1} more node(s) (3 ports each, up to 65535)`)
+  }
+  const taken = new Map<number, string>(Object.entries(cfg.ports).map(([name, port]) => [port, name]))
+  for (const [i, n] of nodes.entries()) {
+    if (i === 0) continue
+    for (const port of [n.kafka, n.kafkaSasl, n.kafkaController]) {
+      const other = taken.get(port)
+      if (other !== undefined) {
+        throw new StackConfigError(`Kafka node ${i + 1} would listen on ${port}, which ${other} uses; move TOPIQ_KAFKA_NODE_BASE_PORT (node i ≥ 2 takes base + 3(i − 2) … + 2)`)
+      }
+    }
+  }
+  return nodes
+}
+
+/** The configuration of an n-node stack: `brokers` / `saslBrokers` list every node (node 1 first). */
+export function withBrokers(cfg: StackConfig, brokers: number): StackConfig {
+  const nodes = stackNodePorts(cfg, brokers)
+  return { ...cfg, brokers: nodes.map((n) => `${cfg.host}:${n.kafka}`), saslBrokers: nodes.map((n) => `${cfg.host}:${n.kafkaSasl}`) }
+}
+
 /** What tests and apps need to reach the stack. */
 export interface ConnectionInfo {
   readonly brokers: string[]
@@ -178,4 +226,16 @@ export function connectionInfo(cfg: StackConfig = stackConfig()): ConnectionInfo
     scram: { ...cfg.scram },
     registryUrl: cfg.registryUrl,
   }
+}
+
+/** `topiq-stack env`: the connection settings as shell exports (every broker of a cluster, node 1 first). */
+export function formatEnvExports(info: ConnectionInfo): string {
+  return [
+    `export TOPIQ_KAFKA_BROKERS=${info.brokers.join(',')}`,
+    `export TOPIQ_KAFKA_SASL_BROKERS=${info.saslBrokers.join(',')}`,
+    `export TOPIQ_KAFKA_SASL_MECHANISM=${info.scram.mechanism}`,
+    `export TOPIQ_KAFKA_SASL_USERNAME=${info.scram.username}`,
+    `export TOPIQ_KAFKA_SASL_PASSWORD='${info.scram.password.replace(/'/g, `'\\''`)}' # dev-only`,
+    `export TOPIQ_SCHEMA_REGISTRY_URL=${info.registryUrl}`,
+  ].join('\n')
 }

@@ -5,6 +5,8 @@ import type { StackConfig } from './config.ts'
 export interface ProbeResult {
   readonly ok: boolean
   readonly detail: string
+  /** Kafka: how many brokers the cluster reports (a forming cluster reports fewer than it has). */
+  readonly brokers?: number
 }
 
 function message(e: unknown): string {
@@ -26,7 +28,7 @@ async function adminRoundTrip(brokers: readonly string[], sasl: SASLOptions | un
     await admin.connect()
     const cluster = await admin.describeCluster()
     const meta = await admin.fetchTopicMetadata()
-    return { ok: true, detail: `cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s), ${meta.topics.length} topic(s)` }
+    return { ok: true, brokers: cluster.brokers.length, detail: `cluster ${cluster.clusterId}, ${cluster.brokers.length} broker(s), ${meta.topics.length} topic(s)` }
   } catch (e) {
     return { ok: false, detail: message(e) }
   } finally {

@@ -158,3 +158,15 @@ export function portFree(host: string, port: number): Promise<boolean> {
 export async function removeFile(file: string): Promise<void> {
   await rm(file, { force: true })
 }
+
+/** Runs a command to its end, collecting stdout and stderr together (storage formatting, short tools). */
+export function runToCompletion(command: string, args: readonly string[], cwd: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, [...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, output }))
+  })
+}
