@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import kafkajs, { CompressionTypes } from 'kafkajs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { CODECS, registerCodecs, registerSnappy, type Codec } from './codecs.ts'
+import { CODECS, jsSnappyBlocks, loadSnappyBlocks, registerCodecs, registerSnappy, snappyCodec, type Codec } from './codecs.ts'
 import { isKafkaClientError } from './errors.ts'
 
 // Fixture bytes made once by other implementations, so a passing test proves that foreign frames decode:
@@ -15,6 +15,9 @@ import { isKafkaClientError } from './errors.ts'
 //     Compression.lz4().build().wrapForOutput(new ByteBufferOutputStream(1024), RecordBatch.MAGIC_VALUE_V2).write(data)
 //     (likewise Compression.zstd()), and for BATCHES a whole record batch as the Java producer sends it:
 //     MemoryRecords.withRecords(Compression.lz4().build(), new SimpleRecord(1700000000000L + i, "cmp-<i>", "{…}") for i in 0..2)
+//   javaSnappy: Compression.snappy() of the same Kafka 4.4.0 (snappy-java 1.1.10.7 from the broker's libs/, whose
+//     SnappyOutputStream writes xerial framing: header, then 32 KiB blocks each with a 4-byte length), package
+//     org.apache.kafka.common.record.internal in 4.4; likewise the snappy BATCHES entry.
 const HEAD = 'topiq codec fixture: lz4 and zstd frames from Python and Java\n'
 const LINE = '{"campaign_id":"cmp-1","name":"Summer"}\n'
 const DATA = Buffer.from(HEAD + LINE.repeat(2000))
@@ -66,6 +69,79 @@ const FRAMES = {
     '63616d706169676e5f6964223a22636d702d31222c226e616d65223a2253756d2800ffffffffffffffffffffffffffffffffffffffffffff',
     'ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffb6506572227d0a00000000',
   ),
+  javaSnappy: hex(
+    '82534e4150505900000000010000000100000666808002d0746f70697120636f64656320666978747572653a206c7a3420616e64207a7374',
+    '64206672616d65732066726f6d20507974686f6e20011cb04a6176610a7b2263616d706169676e5f6964223a22636d702d31222c226e616d',
+    '65223a2253756d6d6572227d0afe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28006628000000062d808002a06d65223a2253756d6d6572227d0a',
+    '7b2263616d706169676e5f6964223a22636d702d31222c226e616dfe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28005a2800000002d5be',
+    '71a06d6572227d0a7b2263616d706169676e5f6964223a22636d702d31222c226e616d65223a2253756d6dfe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe',
+    '2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800',
+    'fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe28',
+    '00fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800fe2800522800',
+  ),
   javaZstd: hex(
     '28b52ffd00582403000286151b804b73009d606dbbb17bca18684b52494e82c0222d42c951033b019133dd550e37d7bdf4c00782b578f344',
     '889440b7f6f010c035ae9094a23d0c5ec58e13dd63c7d992c599ce846561a34c690e748c9a0acd404bb50200b4c2592a177a61ee01010000',
@@ -73,6 +149,11 @@ const FRAMES = {
 } as const
 
 const BATCHES = {
+  javaSnappy: hex(
+    '000000000000000000000098ffffffff026f37ab820002000000020000018bcfe568000000018bcfe56802ffffffffffffffffffffffffff',
+    'ff0000000382534e4150505900000000010000000100000053990168640000000a636d702d304e7b2263616d706169676e5f6964223a2205',
+    '1658222c226e616d65223a2253756d6d6572227d00640002020533003152330000315233000404040533003252330000324a3300',
+  ),
   javaLz4: hex(
     '000000000000000000000098ffffffff02a53ecdc60003000000020000018bcfe568000000018bcfe56802ffffffffffffffffffffffffff',
     'ff0000000304224d1860408258000000f10c640000000a636d702d304e7b2263616d706169676e5f6964223a221600f108222c226e616d65',
@@ -203,6 +284,7 @@ describe('frames written by other implementations', () => {
   it.each([
     ['javaLz4', CompressionTypes.LZ4],
     ['javaZstd', CompressionTypes.ZSTD],
+    ['javaSnappy', CompressionTypes.Snappy],
   ] as const)('kafkajs decodes a whole record batch the Java client compressed (%s)', async (name, compression) => {
     registerCodecs()
     const batch = BATCHES[name]
@@ -261,5 +343,55 @@ describe('corrupt input', () => {
       expect(isKafkaClientError(error, 'DECODE_FAILED')).toBe(true)
       expect((error as Error).message).toMatch(new RegExp(`^${name}: cannot decompress a record batch of ${bad.length} bytes \\(.*(truncated|magic)`))
     }
+  })
+})
+
+describe('snappy: native with the pure-JS fallback, xerial framing', () => {
+  const jsSnappy = snappyCodec(jsSnappyBlocks)
+  const implementations = [
+    ['native', snappy],
+    ['pure JS', jsSnappy],
+  ] as const
+  const XERIAL_MAGIC = hex('82534e415050590000000001', '00000001')
+
+  it('loads the native binding on this platform (its binary ships as an npm optional dependency)', () => {
+    expect(loadSnappyBlocks().implementation).toBe('native')
+  })
+
+  it("the Java fixture is xerial-framed in several blocks (Kafka's 32 KiB blocks)", () => {
+    expect(FRAMES.javaSnappy.subarray(0, 16).equals(XERIAL_MAGIC)).toBe(true)
+    const first = FRAMES.javaSnappy.readInt32BE(16)
+    expect(16 + 4 + first).toBeLessThan(FRAMES.javaSnappy.length)
+  })
+
+  it.each(implementations)("%s: Kafka's own xerial stream decodes to the original bytes", async (_name, codec) => {
+    expect((await codec.decompress(FRAMES.javaSnappy)).equals(DATA)).toBe(true)
+  })
+
+  it.each(implementations)('%s: concatenated xerial streams decode as one', async (_name, codec) => {
+    const output = await codec.decompress(Buffer.concat([FRAMES.javaSnappy, FRAMES.javaSnappy]))
+    expect(output.equals(Buffer.concat([DATA, DATA]))).toBe(true)
+  })
+
+  it('native and pure JS write the same raw block format and read each other', async () => {
+    const fromNative = await snappy.compress(encoder(DATA))
+    const fromJs = await jsSnappy.compress(encoder(DATA))
+    expect(fromNative.subarray(0, 8).equals(XERIAL_MAGIC.subarray(0, 8))).toBe(false)
+    expect((await jsSnappy.decompress(fromNative)).equals(DATA)).toBe(true)
+    expect((await snappy.decompress(fromJs)).equals(DATA)).toBe(true)
+  })
+
+  it.each(implementations)('%s: a truncated xerial stream or trailing garbage is a DECODE_FAILED error, never a short batch', async (_name, codec) => {
+    const frame = FRAMES.javaSnappy
+    for (const bad of [frame.subarray(0, frame.length - 2), frame.subarray(0, 40), frame.subarray(0, 10), Buffer.concat([frame, Buffer.from('junk')])]) {
+      const error: unknown = await codec.decompress(bad).catch((e: unknown) => e)
+      expect(isKafkaClientError(error, 'DECODE_FAILED')).toBe(true)
+      expect((error as Error).message).toMatch(new RegExp(`^snappy: cannot decompress a record batch of ${bad.length} bytes \\(.*truncated`))
+    }
+  })
+
+  it('native: bytes that are not snappy are a DECODE_FAILED error', async () => {
+    const error: unknown = await snappy.decompress(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02])).catch((e: unknown) => e)
+    expect(isKafkaClientError(error, 'DECODE_FAILED')).toBe(true)
   })
 })

@@ -160,6 +160,8 @@ export class KafkaNode {
   async start(): Promise<void> {
     // A leftover broker on these ports would answer the readiness probe for us, and a test would run against it.
     for (const port of [this.spec.ports.kafka, this.spec.ports.kafkaController]) {
+      // A JVM just killed may hold its sockets a moment after its command line is gone: wait a little first.
+      for (let i = 0; i < 25 && !(await portFree(this.base.host, port)); i++) await sleep(200)
       if (!(await portFree(this.base.host, port))) {
         throw new Error(`test Kafka ${this.spec.label}: port ${port} on ${this.base.host} is already in use (a leftover broker?); stop it first (ss -ltnp 'sport = :${port}')`)
       }
