@@ -103,13 +103,19 @@ def odd_value(args, i):
 
 
 def registry_serializer(args):
-    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry import SchemaRegistryClient, topic_subject_name_strategy
     from confluent_kafka.schema_registry.json_schema import JSONSerializer
     from confluent_kafka.serialization import MessageField, SerializationContext
 
     if not args.registry_url:
         fail('--framing registry needs --registry-url (e.g. http://127.0.0.1:8081/apis/ccompat/v7)')
-    serializer = JSONSerializer(Path(args.schema_file).read_text(), SchemaRegistryClient({'url': args.registry_url}))
+    # TopicNameStrategy, named explicitly: confluent-kafka 2.16's default first asks the registry's `associations`
+    # API (Apicurio answers 404), and that path hung intermittently (no further request, no output for 60 s).
+    serializer = JSONSerializer(
+        Path(args.schema_file).read_text(),
+        SchemaRegistryClient({'url': args.registry_url}),
+        conf={'subject.name.strategy': topic_subject_name_strategy},
+    )
     context = SerializationContext(args.topic, MessageField.VALUE)  # subject <topic>-value
     return lambda event: serializer(event, context)
 
