@@ -2,7 +2,7 @@
 // legally write never stall or crash the consumer — null and repeated header values, binary keys, transactional
 // data with commit and abort markers, and invalid events too large to dead-letter as they are.
 import { randomBytes, randomUUID } from 'node:crypto'
-import { CompressionTypes, encodeJson, encodeWire, physicalTopic, RegistryClient, silentLogger, type IHeaders } from '@topiq/kafka-core'
+import { CompressionTypes, encodeJson, encodeWire, physicalTopic, RegistryClient, silentLogger, type IHeaders, type Message } from '@topiq/kafka-core'
 import { createTestTopics, deleteTestTopics, rawKafka, readMessages, uniquePrefix, withAdmin } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { ConfigResourceTypes } from 'kafkajs'
@@ -36,6 +36,17 @@ const common = (prefix: string, label: string) =>
 afterAll(async () => {
   for (const prefix of prefixes) await deleteTestTopics(brokers, prefix)
 })
+
+/** Writes records as another client would (plain kafkajs, acks all) to this file's topic under `prefix`. */
+async function write(prefix: string, messages: Message[], compression?: CompressionTypes): Promise<void> {
+  const producer = rawKafka(brokers).producer()
+  await producer.connect()
+  try {
+    await producer.send({ topic: physicalTopic(prefix, TOPIC), acks: -1, messages, ...(compression === undefined ? {} : { compression }) })
+  } finally {
+    await producer.disconnect()
+  }
+}
 
 /** Runs a consumer on `prefix` until every partition's committed offset reached its end offset; returns what it saw. */
 async function drain(prefix: string, label: string, expectHandled: number, extra: Partial<CommonConsumerOptions> = {}) {
@@ -81,17 +92,10 @@ describe('records other clients may legally write', () => {
     const javaLongKey = Buffer.from([0x00, 0x00, 0x01, 0x8b, 0xff, 0xfe, 0xfd, 0x01])
     const odd: IHeaders = { trace: null as unknown as Buffer, tag: [Buffer.from('a'), null as unknown as Buffer, Buffer.from('b')], bin: Buffer.from([0xff, 0xfe, 0xfd]) }
     const valid = campaignCreated(`hdr-${runId}`)
-    const producer = rawKafka(brokers).producer()
-    await producer.connect()
-    await producer.send({
-      topic: physicalTopic(prefix, TOPIC),
-      acks: -1,
-      messages: [
-        { key: javaLongKey, value: encodeJson(valid), headers: { ...standardHeaders(TOPIC), ...odd }, partition: 0 },
-        { key: javaLongKey, value: encodeJson({ campaign_id: 'invalid' }), headers: odd, partition: 0 },
-      ],
-    })
-    await producer.disconnect()
+    await write(prefix, [
+      { key: javaLongKey, value: encodeJson(valid), headers: { ...standardHeaders(TOPIC), ...odd }, partition: 0 },
+      { key: javaLongKey, value: encodeJson({ campaign_id: 'invalid' }), headers: odd, partition: 0 },
+    ])
 
     const { handled } = await drain(prefix, 'headers', 1)
     expect(handled.map((h) => h.id)).toEqual([valid.campaign_id])
@@ -144,10 +148,7 @@ describe('records other clients may legally write', () => {
     const big = { campaign_id: `large-${runId}`, name: 'x', created_at: 'not a date', metadata: { note: 'campaign budget review '.repeat(40_000) } }
     const value = encodeJson(big)
     expect(value.length).toBeGreaterThan(900_000)
-    const producer = rawKafka(brokers).producer()
-    await producer.connect()
-    await producer.send({ topic: physicalTopic(prefix, TOPIC), acks: -1, compression: CompressionTypes.GZIP, messages: [{ key: big.campaign_id, value, partition: 1 }] })
-    await producer.disconnect()
+    await write(prefix, [{ key: big.campaign_id, value, partition: 1 }], CompressionTypes.GZIP)
 
     await drain(prefix, 'large', 0)
     const [dead] = await readMessages(brokers, [physicalTopic(prefix, 'campaign.created-dlq.json')], 1)
@@ -166,17 +167,10 @@ describe('records other clients may legally write', () => {
     // Random bytes do not compress: 30 KB of them can never fit 8 KiB.
     const value = Buffer.from(JSON.stringify({ campaign_id: `ptr-${runId}`, noise: randomBytes(22_000).toString('base64') }))
     const after = campaignCreated(`after-${runId}`)
-    const producer = rawKafka(brokers).producer()
-    await producer.connect()
-    await producer.send({
-      topic: physicalTopic(prefix, TOPIC),
-      acks: -1,
-      messages: [
-        { key: 'ptr', value, headers: { source: 'python' }, partition: 2 },
-        { key: after.campaign_id, value: encodeJson(after), partition: 2 },
-      ],
-    })
-    await producer.disconnect()
+    await write(prefix, [
+      { key: 'ptr', value, headers: { source: 'python' }, partition: 2 },
+      { key: after.campaign_id, value: encodeJson(after), partition: 2 },
+    ])
 
     const { handled } = await drain(prefix, 'pointer', 1)
     expect(handled.map((h) => h.id)).toEqual([after.campaign_id]) // the partition was not stalled by the big one
@@ -195,17 +189,10 @@ describe('records other clients may legally write', () => {
     const unknownId = 2_000_000_000 + Math.floor(Math.random() * 100_000_000)
     const good = campaignCreated(`known-${runId}`)
     const stray = campaignCreated(`stray-${runId}`) // valid JSON for the topic, but framed against another registry
-    const producer = rawKafka(brokers).producer()
-    await producer.connect()
-    await producer.send({
-      topic: physicalTopic(prefix, TOPIC),
-      acks: -1,
-      messages: [
-        { key: stray.campaign_id, value: encodeWire(unknownId, stray), partition: 0 },
-        { key: good.campaign_id, value: encodeWire(knownId, good), partition: 0 },
-      ],
-    })
-    await producer.disconnect()
+    await write(prefix, [
+      { key: stray.campaign_id, value: encodeWire(unknownId, stray), partition: 0 },
+      { key: good.campaign_id, value: encodeWire(knownId, good), partition: 0 },
+    ])
 
     const { handled } = await drain(prefix, 'schema-id', 1, { registry: registryUrl })
     expect(handled.map((h) => h.id)).toEqual([good.campaign_id])
@@ -219,10 +206,7 @@ describe('records other clients may legally write', () => {
     const prefix = freshPrefix('registry-down')
     await createTestTopics(brokers, prefix, [TOPIC])
     const event = campaignCreated(`down-${runId}`)
-    const producer = rawKafka(brokers).producer()
-    await producer.connect()
-    await producer.send({ topic: physicalTopic(prefix, TOPIC), acks: -1, messages: [{ key: event.campaign_id, value: encodeWire(1, event), partition: 0 }] })
-    await producer.disconnect()
+    await write(prefix, [{ key: event.campaign_id, value: encodeWire(1, event), partition: 0 }])
 
     const options = { ...common(prefix, 'registry-down'), registry: 'http://127.0.0.1:9/apis/ccompat/v7', retry: { attempts: 2, initialBackoffMs: 100 } }
     let calls = 0
