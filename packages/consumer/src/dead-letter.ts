@@ -65,17 +65,34 @@ function truncate(text: string): string {
  * with as many partitions as its source, so per-key order holds there too).
  */
 export function deadLetterRecord(source: DeadLetterSource, failure: DeadLetterFailure, now: Date = new Date()): Message {
-  const headers: IHeaders = { ...source.message.headers }
-  headers[DLQ_HEADER.originalTopic] = source.topic
-  headers[DLQ_HEADER.originalPartition] = String(source.partition)
-  headers[DLQ_HEADER.originalOffset] = source.message.offset
-  headers[DLQ_HEADER.originalTimestamp] = source.message.timestamp
-  headers[DLQ_HEADER.error] = truncate(failure.error)
-  headers[DLQ_HEADER.errorCode] = failure.reason
-  headers[DLQ_HEADER.attempts] = String(failure.attempts)
-  headers[DLQ_HEADER.failedAt] = now.toISOString()
-  headers[DLQ_HEADER.consumerGroup] = source.groupId
-  return { key: source.message.key, value: source.message.value, partition: source.partition, headers }
+  const { message } = source
+  const origin = { topic: source.topic, partition: source.partition, offset: message.offset, timestamp: message.timestamp, groupId: source.groupId }
+  const headers: IHeaders = { ...message.headers, ...deadLetterHeaders(origin, failure, now) }
+  return { key: message.key, value: message.value, partition: source.partition, headers }
+}
+
+/** Where a dead letter came from: physical topic, partition, offset, the original timestamp, the group that gave up. */
+export interface DeadLetterOrigin {
+  topic: string
+  partition: number
+  offset: string
+  timestamp: string
+  groupId: string
+}
+
+/** The `x-dlq-*` headers of a dead letter (the test bus writes the same ones). */
+export function deadLetterHeaders(origin: DeadLetterOrigin, failure: DeadLetterFailure, now: Date = new Date()): Record<string, string> {
+  return {
+    [DLQ_HEADER.originalTopic]: origin.topic,
+    [DLQ_HEADER.originalPartition]: String(origin.partition),
+    [DLQ_HEADER.originalOffset]: origin.offset,
+    [DLQ_HEADER.originalTimestamp]: origin.timestamp,
+    [DLQ_HEADER.error]: truncate(failure.error),
+    [DLQ_HEADER.errorCode]: failure.reason,
+    [DLQ_HEADER.attempts]: String(failure.attempts),
+    [DLQ_HEADER.failedAt]: now.toISOString(),
+    [DLQ_HEADER.consumerGroup]: origin.groupId,
+  }
 }
 
 /** Bytes of a record's headers as kafkajs holds them (names and values; repeats and nulls counted). */

@@ -47,12 +47,4 @@ export function isConsumerError(error: unknown, code?: ConsumerErrorCode): error
   return error instanceof ConsumerError && (code === undefined || error.code === code)
 }
 
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message
-  if (typeof error === 'string') return error
-  try {
-    return JSON.stringify(error) ?? String(error)
-  } catch {
-    return String(error)
-  }
-}
+export { errorMessage } from '@topiq/kafka-core'

@@ -13,8 +13,9 @@ export type {
   TopicHandlers,
   TopicsConsumerOptions,
 } from './options.ts'
-export { DLQ_HEADER, DEAD_LETTER_REASONS } from './dead-letter.ts'
-export type { DeadLetterReason } from './dead-letter.ts'
+export { DLQ_HEADER, DEAD_LETTER_REASONS, deadLetterHeaders } from './dead-letter.ts'
+export type { DeadLetterFailure, DeadLetterOrigin, DeadLetterReason } from './dead-letter.ts'
+export { describeViolations } from './message.ts'
 export { ConsumerError, isConsumerError, CONSUMER_ERROR_CODES } from './errors.ts'
 export type { ConsumerErrorCode } from './errors.ts'
 export type { MessageOf, EventOf, TopicName } from '@topiq/contracts'

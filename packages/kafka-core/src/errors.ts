@@ -204,3 +204,14 @@ export function translateKafkaError(error: unknown, context: ErrorContext): Kafk
   const summary = links[links.length - 1]?.message ?? String(error)
   return new KafkaClientError('SEND_FAILED', `Kafka request failed${where}: ${summary}`, { ...base, retriable: links[0]?.retriable ?? false })
 }
+
+/** The text of anything thrown (an Error's message, a string, else its JSON), for logs and dead-letter headers. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message
+  if (typeof error === 'string') return error
+  try {
+    return JSON.stringify(error) ?? String(error)
+  } catch {
+    return String(error)
+  }
+}

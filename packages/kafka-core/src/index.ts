@@ -1,6 +1,6 @@
 export { resolveConnection, resolveRegistry, runningInContainer, INTERNAL_LISTENER, EXTERNAL_LISTENER, SASL_MECHANISMS } from './config.ts'
 export type { ConnectionOptions, ResolvedConnection, RegistryOptions, SaslOptions, SaslMechanism } from './config.ts'
-export { KafkaClientError, isKafkaClientError, isOutcomeUnknown, outcomeUnknown, translateKafkaError, topicsNotFound, KAFKA_CLIENT_ERROR_CODES } from './errors.ts'
+export { KafkaClientError, errorMessage, isKafkaClientError, isOutcomeUnknown, outcomeUnknown, translateKafkaError, topicsNotFound, KAFKA_CLIENT_ERROR_CODES } from './errors.ts'
 export type { KafkaClientErrorCode, ErrorContext } from './errors.ts'
 export { jsonLogger, silentLogger, redact, LOG_LEVELS } from './logger.ts'
 export type { Logger, LogLevel } from './logger.ts'

@@ -20,14 +20,15 @@ import {
 import {
   ConsumerError,
   DEFAULTS,
-  DLQ_HEADER,
+  deadLetterHeaders,
+  describeViolations,
   type ConsumerSettings,
   type DeadLetterReason,
   type HandlerResult,
   type MessageHandler,
   type TopicHandlers,
 } from '@topiq/consumer'
-import { HEADER, KafkaClientError, Partitioners, decodeValue, physicalTopic } from '@topiq/kafka-core'
+import { HEADER, KafkaClientError, Partitioners, decodeValue, errorMessage, physicalTopic } from '@topiq/kafka-core'
 import {
   buildHeaders,
   headerTemplate,
@@ -135,23 +136,6 @@ const MAX_DRAIN_ROUNDS = 1_000
 
 type PartitionerArgs = Parameters<ReturnType<typeof Partitioners.DefaultPartitioner>>[0]
 
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message
-  if (typeof error === 'string') return error
-  try {
-    return JSON.stringify(error) ?? String(error)
-  } catch {
-    return String(error)
-  }
-}
-
-/** The consumer cuts `x-dlq-error` at this many bytes: headers are small. */
-const MAX_ERROR_BYTES = 4_096
-
-function truncate(text: string): string {
-  if (Buffer.byteLength(text) <= MAX_ERROR_BYTES) return text
-  return `${Buffer.from(text).subarray(0, MAX_ERROR_BYTES - 20).toString('utf8')}… [truncated]`
-}
 
 function invalidPayload(topic: string, violations: readonly Violation[], where = 'payload'): ContractError {
   return new ContractError(
@@ -555,8 +539,7 @@ export class TestBus implements TypedPublisher<PublishResult>, AsyncDisposable {
     }
     const checked = validate(record.topic, value)
     if (!checked.ok) {
-      const list = checked.violations.map((v) => `${v.path} ${v.message}`).join('; ')
-      return this.#deadLetter(sub, record, value, 'INVALID_PAYLOAD', `${where} does not match schemas/${record.topic} (${checked.violations.length} violation(s)): ${list}`, 0)
+      return this.#deadLetter(sub, record, value, 'INVALID_PAYLOAD', describeViolations(record.topic, record.partition, record.offset, checked.violations), 0)
     }
     const message = this.#message(record, checked.value)
     let failure = ''
@@ -582,7 +565,7 @@ export class TestBus implements TypedPublisher<PublishResult>, AsyncDisposable {
         { topic: record.topic, partition: record.partition, offset: record.offset },
       )
     }
-    const failedAt = this.#now().toISOString()
+    const now = this.#now()
     this.#deadLetters.push({
       topic: record.topic,
       deadLetterTopic: physicalTopic(this.topicPrefix, topicMetadata[record.topic].deadLetterTopic),
@@ -592,15 +575,11 @@ export class TestBus implements TypedPublisher<PublishResult>, AsyncDisposable {
       value,
       headers: {
         ...record.headers,
-        [DLQ_HEADER.originalTopic]: physical,
-        [DLQ_HEADER.originalPartition]: String(record.partition),
-        [DLQ_HEADER.originalOffset]: record.offset,
-        [DLQ_HEADER.originalTimestamp]: record.timestamp,
-        [DLQ_HEADER.error]: truncate(error),
-        [DLQ_HEADER.errorCode]: reason,
-        [DLQ_HEADER.attempts]: String(attempts),
-        [DLQ_HEADER.failedAt]: failedAt,
-        [DLQ_HEADER.consumerGroup]: sub.groupId,
+        ...deadLetterHeaders(
+          { topic: physical, partition: record.partition, offset: record.offset, timestamp: record.timestamp, groupId: sub.groupId },
+          { reason, error, attempts },
+          now,
+        ),
       },
       reason,
       error,
