@@ -27,27 +27,23 @@ function usage(message: string): never {
 }
 
 async function runGenerate(schemasDir: string, outDir: string, check: boolean): Promise<boolean> {
-  try {
+  let upToDate = true
+  const ok = await reported(async () => {
     const files = await generate(schemasDir)
     if (check) {
       const drift = await diffGenerated(outDir, files)
       if (drift.length > 0) {
         console.error(`generated contracts are out of date (${drift.join(', ')}): run \`pnpm codegen\` and commit the result`)
-        return false
+        upToDate = false
+        return
       }
       console.log(`contracts up to date (${files.length} files)`)
-      return true
+      return
     }
     const changed = await writeGenerated(outDir, files)
     console.log(changed.length === 0 ? 'contracts unchanged' : `contracts regenerated: ${changed.join(', ')}`)
-    return true
-  } catch (error) {
-    if (error instanceof CodegenError || error instanceof CodegenErrors) {
-      console.error(error.message)
-      return false
-    }
-    throw error
-  }
+  })
+  return ok && upToDate
 }
 
 /** Runs `task`, printing codegen problems (schema, naming) as they are; false when there were any. */

@@ -102,3 +102,13 @@ export function keyReader<T extends TopicName>(topic: T): (payload: EventMap[T])
 export function keyOf<T extends TopicName>(topic: T, payload: EventMap[T]): string | undefined {
   return keyReader(topic)(payload) ?? undefined
 }
+
+/** The INVALID_PAYLOAD error of a publish refused before sending (producer and test bus alike); `where`: payload or batch. */
+export function invalidPayloadError(topic: string, violations: readonly Violation[], where = 'payload'): ContractError {
+  return new ContractError(
+    'INVALID_PAYLOAD',
+    topic,
+    `${where} for topic "${topic}" does not match schemas/${topic} (${violations.length} violation(s)); nothing was sent:\n` + formatViolations(violations),
+    violations,
+  )
+}

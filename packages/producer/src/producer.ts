@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import {
   ContractError,
-  formatViolations,
+  invalidPayloadError,
   topicMetadata,
   isTopicName,
   keyReader,
@@ -168,15 +168,6 @@ function kafkajsLogger(logger: Logger): Logger {
   }
 }
 
-function invalidPayload(topic: string, violations: readonly Violation[], where = 'payload'): ContractError {
-  return new ContractError(
-    'INVALID_PAYLOAD',
-    topic,
-    `${where} for topic "${topic}" does not match schemas/${topic} (${violations.length} violation(s)); nothing was sent:\n` + formatViolations(violations),
-    violations,
-  )
-}
-
 /**
  * Typed Kafka producer on kafkajs. `publish` accepts only the topic's payload type, validates it with the
  * precompiled validator before anything is sent, adds the standard headers and keys the message by the topic's key
@@ -287,7 +278,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
         for (const v of this.#violations(topic, payloads[i])) violations.push({ ...v, path: `$[${i}]${v.path.slice(1)}` })
       }
     }
-    if (violations.length > 0) throw invalidPayload(topic, violations, 'batch')
+    if (violations.length > 0) throw invalidPayloadError(topic, violations, 'batch')
     if (payloads.length === 0) return { topic, physicalTopic: route.physical, count: 0, eventIds: [], partitions: [] }
     // Calls keep their order per partition: what earlier publish calls buffered goes first.
     await this.#accumulator?.sendBuffered()
@@ -471,7 +462,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
   #prepare(topic: TopicName, payload: unknown, key: string | undefined, userHeaders: Readonly<Record<string, string>> | undefined, schemaId: number | undefined): Prepared {
     if (!isTopicName(topic)) throw unknownTopicError(String(topic))
     const route = this.#route(topic, schemaId)
-    if (!route.check(payload)) throw invalidPayload(topic, this.#violations(topic, payload))
+    if (!route.check(payload)) throw invalidPayloadError(topic, this.#violations(topic, payload))
     if (key !== undefined && typeof key !== 'string') throw new KafkaClientError('CONFIG_INVALID', `key for topic "${topic}" must be a string`, { topic })
     checkUserHeaders(userHeaders)
     const eventId = randomUUID()

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import {
   ContractError,
-  formatViolations,
+  invalidPayloadError,
   isTopicName,
   keyReader,
   topicMetadata,
@@ -137,15 +137,6 @@ const MAX_DRAIN_ROUNDS = 1_000
 type PartitionerArgs = Parameters<ReturnType<typeof Partitioners.DefaultPartitioner>>[0]
 
 
-function invalidPayload(topic: string, violations: readonly Violation[], where = 'payload'): ContractError {
-  return new ContractError(
-    'INVALID_PAYLOAD',
-    topic,
-    `${where} for topic "${topic}" does not match schemas/${topic} (${violations.length} violation(s)); nothing was sent:\n` + formatViolations(violations),
-    violations,
-  )
-}
-
 function rawOf(record: StoredRecord): RawRecord {
   return {
     key: record.key === null ? null : Buffer.from(record.key),
@@ -216,7 +207,7 @@ export class TestBus implements TypedPublisher<PublishResult>, AsyncDisposable {
       const result = validate(topic, payload)
       if (!result.ok) for (const v of result.violations) violations.push({ ...v, path: `$[${i}]${v.path.slice(1)}` })
     })
-    if (violations.length > 0) throw invalidPayload(topic, violations, 'batch')
+    if (violations.length > 0) throw invalidPayloadError(topic, violations, 'batch')
     const records = payloads.map((payload) => this.#prepare(topic, payload, undefined, options?.headers))
     this.#takeFailure(topic)
     const results = records.map((record) => this.#append(record))
@@ -457,7 +448,7 @@ export class TestBus implements TypedPublisher<PublishResult>, AsyncDisposable {
     this.#assertOpen(String(topic))
     if (!isTopicName(topic)) throw unknownTopicError(String(topic))
     const checked = validate(topic, payload)
-    if (!checked.ok) throw invalidPayload(topic, checked.violations)
+    if (!checked.ok) throw invalidPayloadError(topic, checked.violations)
     if (key !== undefined && typeof key !== 'string') throw new KafkaClientError('CONFIG_INVALID', `key for topic "${topic}" must be a string`, { topic })
     const now = this.#now()
     const headers = buildHeaders(headerTemplate(topic, this.clientId), userHeaders, this.#eventId(), now.toISOString())
