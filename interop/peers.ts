@@ -176,7 +176,9 @@ export class Peer {
 
   describe(): string {
     const errors = this.errors().map((e) => e.error)
-    const stderr = [...this.noise.slice(-3), ...this.stderr.trim().split('\n').slice(-5)].filter((l) => l !== '').join(' | ')
+    // peer.py's watchdog ("Timeout (h:mm:ss)!" then every thread's stack) is shown whole: it says where the peer hung.
+    const tail = /^Timeout \(/m.test(this.stderr) ? 60 : 5
+    const stderr = [...this.noise.slice(-3), ...this.stderr.trim().split('\n').slice(-tail)].filter((l) => l !== '').join(' | ')
     return `${this.program} ${this.args.slice(0, 3).join(' ')}${errors.length > 0 ? `; errors: ${[...new Set(errors)].join('; ')}` : ''}${stderr !== '' ? `; stderr: ${stderr}` : ''}`
   }
 }

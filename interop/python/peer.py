@@ -8,6 +8,7 @@ Prints one JSON line per record written (produce) or read (consume), and per ass
 go to stderr and a non-zero exit. Run it with the venv from scripts/python-env.sh.
 """
 import argparse
+import faulthandler
 import json
 import os
 import signal
@@ -102,6 +103,12 @@ def odd_value(args, i):
     return large_value(i, args.size)
 
 
+def registry_client(client_class, args):
+    # A request timeout (seconds): confluent-kafka's default is none, and a registry request that never got an answer
+    # hung the peer for good (seen once in CI with the JSONDeserializer). With one, httpx raises and the client retries.
+    return client_class({'url': args.registry_url, 'timeout': 10})
+
+
 def registry_serializer(args):
     from confluent_kafka.schema_registry import SchemaRegistryClient, topic_subject_name_strategy
     from confluent_kafka.schema_registry.json_schema import JSONSerializer
@@ -113,7 +120,7 @@ def registry_serializer(args):
     # API (Apicurio answers 404), and that path hung intermittently (no further request, no output for 60 s).
     serializer = JSONSerializer(
         Path(args.schema_file).read_text(),
-        SchemaRegistryClient({'url': args.registry_url}),
+        registry_client(SchemaRegistryClient, args),
         conf={'subject.name.strategy': topic_subject_name_strategy},
     )
     context = SerializationContext(args.topic, MessageField.VALUE)  # subject <topic>-value
@@ -261,7 +268,7 @@ def consume_confluent(args, stopping):
         from confluent_kafka.schema_registry.json_schema import JSONDeserializer
         from confluent_kafka.serialization import MessageField, SerializationContext
 
-        deserializer = JSONDeserializer(None, schema_registry_client=SchemaRegistryClient({'url': args.registry_url}))
+        deserializer = JSONDeserializer(None, schema_registry_client=registry_client(SchemaRegistryClient, args))
         deserialize = lambda raw: deserializer(raw, SerializationContext(args.topics.split(',')[0], MessageField.VALUE))  # noqa: E731
     consumer = Consumer(config)
     assigned = lambda c, parts: emit('assigned', partitions=[[p.topic, p.partition] for p in parts])  # noqa: E731
@@ -362,6 +369,9 @@ def main():
     c.add_argument('--strategy', choices=['default', 'range', 'roundrobin'], default='default')
     c.add_argument('--deserializer', choices=['plain', 'registry'], default='plain')
     args = parser.parse_args()
+    # Watchdog: a peer still running well past its own deadline is hung somewhere (a blocking call without a timeout).
+    # Dump every thread's stack to stderr, which the suite reports, and exit, instead of hanging the test to its timeout.
+    faulthandler.dump_traceback_later(args.max_seconds + 20 if args.command == 'consume' else 90, exit=True)
     if args.command == 'produce':
         for outcome in filter(None, args.transactional.split(',')):
             if outcome not in ('commit', 'abort'):
