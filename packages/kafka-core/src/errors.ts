@@ -75,6 +75,32 @@ export function isOutcomeUnknown(error: unknown): boolean {
   return chain(error).some((e) => e.name === 'KafkaJSOutcomeUnknownError')
 }
 
+/** One partition of a produce request that ended without a full answer (the patched KafkaJSOutcomeUnknownError). */
+export interface SendPartitionOutcome {
+  partition: number
+  /** true: known written (`baseOffset` when acks != 0); false: may have been written. */
+  written: boolean
+  baseOffset?: string
+}
+
+/**
+ * Per partition, what a failed produce request to `topic` did: a partition that is absent was not written; one that
+ * is present was written (`written`) or may have been. undefined when the error says nothing per partition.
+ */
+export function sendPartitionOutcomes(error: unknown, topic: string): Map<number, SendPartitionOutcome> | undefined {
+  const e = chain(error).find((x) => x.name === 'KafkaJSOutcomeUnknownError') as
+    | (Error & { partitions?: { topic: string; partition: number; written: boolean; result?: { baseOffset?: string } }[] })
+    | undefined
+  if (e === undefined || !Array.isArray(e.partitions)) return undefined
+  const outcomes = new Map<number, SendPartitionOutcome>()
+  for (const p of e.partitions) {
+    if (p.topic !== topic) continue
+    const baseOffset = p.result?.baseOffset
+    outcomes.set(p.partition, { partition: p.partition, written: p.written, ...(baseOffset === undefined ? {} : { baseOffset }) })
+  }
+  return outcomes
+}
+
 /** How many event ids an OUTCOME_UNKNOWN message lists before "… and N more" (all are in `eventIds`). */
 const LISTED_EVENT_IDS = 5
 

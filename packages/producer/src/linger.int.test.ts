@@ -8,8 +8,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isContractError } from '@topiq/contracts'
 import { isKafkaClientError, physicalTopic, silentLogger } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, rawKafka, uniquePrefix } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, rawKafka, readMessages, uniquePrefix, withAdmin } from '@topiq/kafka-core/testing'
 import { connectionInfo, startBroker } from '@topiq/local-stack'
+import { ConfigResourceTypes } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient } from './producer.ts'
 import { decodeHeaders } from '@topiq/kafka-core'
@@ -163,6 +164,51 @@ describe('linger: concurrent publish calls share requests', () => {
     const records = (await readAll(before + n + 1)).filter((r) => r.id.startsWith('sigterm-') && r.id !== 'sigterm-warmup')
     expect(new Set(records.map((r) => r.id)).size).toBe(n)
     expect(stderr).not.toMatch(/could not be delivered|Unhandled|rejected/i)
+  })
+})
+
+describe('linger: a request written only in part', () => {
+  const partPrefix = uniquePrefix('producer-linger-part')
+  const partTopic = physicalTopic(partPrefix, CREATED)
+
+  beforeAll(async () => {
+    await createTestTopics(brokers, partPrefix, [CREATED])
+    await withAdmin(brokers, (admin) =>
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: partTopic, configEntries: [{ name: 'max.message.bytes', value: '20000' }] }] }),
+    )
+  })
+
+  afterAll(async () => {
+    await deleteTestTopics(brokers, partPrefix)
+  })
+
+  // One request to three partitions; the broker refuses one partition's batch (MESSAGE_TOO_LARGE) and writes the two
+  // others. Each publish gets its own partition's outcome: written ones resolve where they are, the refused ones
+  // reject as not sent. None of them is "outcome unknown": the broker answered for every partition.
+  it('resolves the publishes of the written partitions and rejects only those of the refused one', async () => {
+    await using p = new KafkaProducerClient({ brokers, topicPrefix: partPrefix, logger: silentLogger, env: {}, compression: 'none' })
+    await p.publish(CREATED, event('part-warmup'), { key: 'warmup' }) // connected, metadata known: the calls below share one request
+    const small = Array.from({ length: 30 }, (_, i) => ({ id: `part-${i}`, key: `key-${i}` }))
+    const calls = [
+      ...small.map(({ id, key }) => p.publish(CREATED, event(id), { key })),
+      p.publish(CREATED, event('part-big', { metadata: { blob: 'x'.repeat(40_000) } }), { key: 'big' }),
+    ]
+    const settled = await Promise.allSettled(calls)
+    const log = await readMessages(brokers, [partTopic], 1 + settled.filter((s) => s.status === 'fulfilled').length)
+    const at = new Map(log.map((m) => [`${m.partition}:${m.offset}`, (JSON.parse(m.value?.toString() ?? '{}') as { campaign_id: string }).campaign_id]))
+    const written = new Set(at.values())
+    const ids = [...small.map((s) => s.id), 'part-big']
+    const codes = settled.map((s) => (s.status === 'rejected' ? (isKafkaClientError(s.reason) ? s.reason.code : String(s.reason)) : 'ok'))
+    expect(codes.filter((c) => c === 'OUTCOME_UNKNOWN'), 'the broker answered for every partition').toEqual([])
+    const big = settled.at(-1)
+    expect(big?.status === 'rejected' && isKafkaClientError(big.reason, 'SEND_FAILED') && /larger than the max message size/.test(big.reason.message)).toBe(true)
+    for (const [i, s] of settled.entries()) {
+      if (s.status === 'fulfilled') expect(at.get(`${s.value.partition}:${s.value.offset}`), `${ids[i]} is where its publish said`).toBe(ids[i])
+      else expect(written.has(ids[i] as string), `${ids[i]} was rejected as not sent and is not in the log`).toBe(false)
+    }
+    const resolved = settled.filter((s): s is PromiseFulfilledResult<Awaited<(typeof calls)[number]>> => s.status === 'fulfilled')
+    expect(new Set(resolved.map((r) => r.value.partition)).size, 'two partitions were written').toBe(2)
+    expect(resolved.length + codes.filter((c) => c === 'SEND_FAILED').length).toBe(calls.length)
   })
 })
 

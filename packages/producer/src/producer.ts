@@ -24,6 +24,7 @@ import {
   encodeWire,
   HEADER,
   isOutcomeUnknown,
+  sendPartitionOutcomes,
   outcomeUnknown,
   physicalTopic,
   translateKafkaError,
@@ -136,6 +137,11 @@ interface Pending {
   prepared: Prepared
   resolve: (result: PublishResult) => void
   reject: (error: Error) => void
+}
+
+/** A partition of a request that was not written: its publishes reject with `error`. */
+interface Failed {
+  error: KafkaClientError
 }
 
 /** Bytes a record adds to a request, roughly (value and key as given, headers); what the buffer bounds count. */
@@ -518,6 +524,19 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
       const producer = this.#producer ?? (await this.#connect(true))
       metas = await producer.send({ topic, messages, acks: this.acks, compression: this.#compression })
     } catch (error) {
+      const outcomes = sendPartitionOutcomes(error, topic)
+      if (outcomes !== undefined) {
+        // The request spanned partitions and ended with some written and others not, or unknown: each publish gets
+        // its own partition's outcome (a record on a written partition is acknowledged, not "outcome unknown").
+        const cause = (error as { cause?: unknown }).cause ?? error
+        this.#settle(topic, pendings, (partition) => {
+          const outcome = outcomes.get(partition)
+          if (outcome === undefined) return { error: this.#translate(cause, topic) }
+          if (outcome.written && (outcome.baseOffset !== undefined || this.acks === 0)) return outcome.baseOffset ?? '-1'
+          return undefined
+        }, error)
+        return
+      }
       if (this.#state === 'closing') this.#lostOnClose += pendings.length
       const shared = this.#translate(error, topic)
       for (const p of pendings) {
@@ -528,22 +547,36 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     }
     const base = new Map<number, string>()
     for (const m of metas) base.set(m.partition, m.baseOffset ?? m.offset ?? '-1')
+    this.#settle(topic, pendings, (partition) => base.get(partition) ?? (this.acks === 0 ? '-1' : undefined))
+  }
+
+  /**
+   * Settles each publish of a request by its own partition: `outcome(partition)` is the partition's base offset
+   * (resolve; '-1' with acks=0), a failure (reject with it), or undefined: no word from the broker for that partition,
+   * so the record's outcome is unknown (`cause`: the request's error, if any). Never reports success without the
+   * broker's answer for the record's partition.
+   */
+  #settle(topic: string, pendings: readonly Pending[], outcome: (partition: number) => string | Failed | undefined, cause?: unknown): void {
     const rank = new Map<number, number>()
     for (const p of pendings) {
       const partition = this.#partitionOf.get(p.prepared.message) ?? -1
       const n = rank.get(partition) ?? 0
       rank.set(partition, n + 1)
-      const baseOffset = base.get(partition)
-      if (baseOffset === undefined && this.acks !== 0) {
-        // Never report success without the broker's word for this record's partition.
-        p.reject(this.#unanswered(topic, partition, p.prepared.message))
+      const baseOffset = outcome(partition)
+      if (baseOffset === undefined) {
+        p.reject(cause === undefined ? this.#unanswered(topic, partition, p.prepared.message) : this.#translate(cause, topic, [p.prepared.message]))
+        continue
+      }
+      if (typeof baseOffset !== 'string') {
+        if (this.#state === 'closing') this.#lostOnClose++
+        p.reject(baseOffset.error)
         continue
       }
       p.resolve({
         topic: p.prepared.topic,
         physicalTopic: topic,
         partition,
-        offset: baseOffset === undefined || baseOffset === '-1' ? '-1' : offsetAt(baseOffset, n),
+        offset: baseOffset === '-1' ? '-1' : offsetAt(baseOffset, n),
         eventId: p.prepared.eventId,
       })
     }
