@@ -9,11 +9,27 @@ export interface ProbeResult {
   readonly brokers?: number
 }
 
+// kafkajs' request queue arms timers with negative delays (its known TimeoutNegativeWarning); the warning says nothing
+// to someone running `pnpm stack up`, so the probe drops that one warning type (kafka-core's createKafka does the same).
+let muted = false
+function muteTimeoutNegativeWarning(): void {
+  if (muted) return
+  muted = true
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const options = rest[0]
+    const type = typeof options === 'string' ? options : (options as { type?: string } | undefined)?.type
+    if (type === 'TimeoutNegativeWarning' || (warning instanceof Error && warning.name === 'TimeoutNegativeWarning')) return
+    emitWarning(warning, ...rest)
+  }) as typeof process.emitWarning
+}
+
 function message(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e)
 }
 
 async function adminRoundTrip(brokers: readonly string[], sasl: SASLOptions | undefined, timeoutMs: number): Promise<ProbeResult> {
+  muteTimeoutNegativeWarning()
   const kafka = new Kafka({
     clientId: 'topiq-stack-probe',
     brokers: [...brokers],
