@@ -1,22 +1,40 @@
 import { setImmediate as yieldToEventLoop, setTimeout as delay } from 'node:timers/promises'
+import { context, type Span } from '@opentelemetry/api'
 import { isContractError, topicMetadata, type MessageOf, type TopicName } from '@topiq/contracts'
 import {
+  ATTR,
   CompressionTypes,
   createKafka,
+  errorType,
+  failSpan,
+  HEADER,
+  headerValue,
   isKafkaClientError,
+  metricsRegistry,
   missingTopics,
   partitionAssigners,
   physicalTopic,
+  processSpanTemplate,
   RegistryClient,
+  secondsSince,
+  SPAN_EVENT,
+  startProcessSpan,
   topicsNotFound,
   translateKafkaError,
+  type Admin,
   type Consumer,
   type ConsumerConfig,
+  type CounterSeries,
   type EachBatchPayload,
+  type GaugeSample,
+  type HistogramSeries,
   type KafkaMessage,
   type Logger,
   type Message,
+  type ProcessSpan,
   type Producer,
+  type RawHeaders,
+  type SpanTemplate,
 } from '@topiq/kafka-core'
 import { filteredTail, PartitionCommits } from './commits.ts'
 import { deadLetterPointer, deadLetterRecord, isTooLarge, type DeadLetterReason } from './dead-letter.ts'
@@ -24,6 +42,7 @@ import { ConsumerError, errorMessage, isConsumerError } from './errors.ts'
 import { decodeMessage } from './message.ts'
 import {
   resolveOptions,
+  type AutoOffsetReset,
   type ConsumerOptions,
   type HandlerResult,
   type MessageHandler,
@@ -47,14 +66,206 @@ interface Route {
   logical: TopicName
   physical: string
   deadLetterTopic: string
+  /** The dead-letter topic's logical name (what span events name, like messaging.destination.name). */
+  deadLetterLogical: string
   handler: MessageHandler<TopicName>
+  /** The topic's `process` span name and attributes. */
+  span: SpanTemplate
+  metrics: RouteMetrics
 }
 
-/** What became of one message: it may be committed, or processing of its partition stops here. */
+/** The metric series of one topic and group (metric-names.ts), created once: the hot path only adds and records. */
+interface RouteMetrics {
+  handled: CounterSeries
+  retried: CounterSeries
+  deadLettered: CounterSeries
+  failed: CounterSeries
+  handlerDuration: HistogramSeries
+  batchRecords: HistogramSeries
+}
+
+/** What became of one message: it may be committed (HANDLED, DEAD_LETTERED), or processing of its partition stops here. */
 const HANDLED = 0
 const ABORTED = 1 // stopping or rebalancing while waiting to retry: left uncommitted, redelivered later
 const FATAL = 2 // the consumer is stopping with an error: left uncommitted
-type Outcome = typeof HANDLED | typeof ABORTED | typeof FATAL
+const DEAD_LETTERED = 3 // written to the dead-letter topic: committed like a handled one
+type Outcome = typeof HANDLED | typeof ABORTED | typeof FATAL | typeof DEAD_LETTERED
+
+/**
+ * Lag of one partition: end offset minus the group's committed offset, never negative. No committed offset (or one
+ * below the log start, deleted by retention) means the group starts where `autoOffsetReset` says: everything retained
+ * is lag under `earliest`; under `latest`, what arrived since `latestStart` (the end offset when this member first
+ * sampled the partition, about where it started reading), else nothing.
+ */
+export function partitionLag(end: string, low: string, committed: string | undefined, reset: AutoOffsetReset, latestStart?: number): number {
+  const high = Number(end)
+  const from = startOffset(Number(low), committed, reset) ?? latestStart ?? high
+  return Math.max(0, high - from)
+}
+
+/** Where the group reads a partition from: its committed offset, else the log start under `earliest`; undefined under `latest`. */
+function startOffset(low: number, committed: string | undefined, reset: AutoOffsetReset): number | undefined {
+  const done = committed === undefined ? -1 : Number(committed)
+  if (done >= 0 && done >= low) return done
+  return reset === 'earliest' ? low : undefined
+}
+
+interface AssignedTopic {
+  logical: TopicName
+  physical: string
+  partitions: readonly number[]
+}
+
+interface LagSamplerOptions {
+  kafka: Kafka
+  groupId: string
+  intervalMs: number
+  reset: AutoOffsetReset
+  logger: Logger
+  /** This member's partitions now; empty while it is not in its group (nothing is sampled then). */
+  assigned: () => AssignedTopic[]
+}
+
+/**
+ * Samples topiq_consumer_lag for the partitions assigned to this member: on a timer and an admin connection of its
+ * own, so it goes on while a handler is blocked or the consumer is paused (exactly when lag matters). A failed sample
+ * keeps the last values and is logged once until a sample succeeds again.
+ */
+class LagSampler {
+  readonly #options: LagSamplerOptions
+  /** Last sampled lag per `${logical}\0${partition}`, with its gauge labels. */
+  #lag = new Map<string, GaugeSample<'consumerLag'>>()
+  /** `latest` reset, nothing committed yet: the end offset when the partition was first sampled (see partitionLag). */
+  readonly #latestStart = new Map<string, number>()
+  #admin: Admin | undefined
+  #connecting: Promise<Admin> | undefined
+  #timer: NodeJS.Timeout | undefined
+  #sampling: Promise<void> | undefined
+  #failing = false
+  #stopped = false
+
+  constructor(options: LagSamplerOptions) {
+    this.#options = options
+  }
+
+  start(): void {
+    if (this.#stopped || this.#timer !== undefined) return
+    this.#timer = setInterval(() => this.sampleNow(), this.#options.intervalMs)
+    this.#timer.unref() // never what keeps a process alive
+    this.sampleNow()
+  }
+
+  /** Starts a sample unless one is running. */
+  sampleNow(): void {
+    if (this.#stopped || this.#timer === undefined) return
+    this.#sampling ??= this.#sample().finally(() => {
+      this.#sampling = undefined
+    })
+  }
+
+  /** Drops partitions this member no longer owns (called on every assignment). */
+  prune(): void {
+    const owned = new Set(this.#options.assigned().flatMap((t) => t.partitions.map((p) => `${t.logical}\0${p}`)))
+    for (const key of this.#lag.keys()) if (!owned.has(key)) this.#lag.delete(key)
+    for (const key of this.#latestStart.keys()) if (!owned.has(key)) this.#latestStart.delete(key)
+  }
+
+  samples(): Iterable<GaugeSample<'consumerLag'>> {
+    return this.#lag.values()
+  }
+
+  /** Stops sampling, forgets the values, closes the admin connection (not waiting for a sample in flight). */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearInterval(this.#timer)
+    this.#lag.clear()
+    const admin = this.#admin ?? (await this.#connecting?.catch(() => undefined))
+    this.#admin = undefined
+    await admin?.disconnect().catch(() => undefined)
+  }
+
+  async #connect(): Promise<Admin> {
+    if (this.#admin !== undefined) return this.#admin
+    this.#connecting ??= (async () => {
+      const admin = this.#options.kafka.admin()
+      try {
+        await admin.connect()
+      } catch (error) {
+        this.#connecting = undefined // the next tick tries again
+        await admin.disconnect().catch(() => undefined)
+        throw error
+      }
+      this.#admin = admin
+      return admin
+    })()
+    return this.#connecting
+  }
+
+  async #sample(): Promise<void> {
+    const { groupId, reset, logger } = this.#options
+    const assigned = this.#options.assigned()
+    if (assigned.length === 0) return
+    try {
+      const admin = await this.#connect()
+      const [ends, committed] = await Promise.all([
+        Promise.all(assigned.map((t) => admin.fetchTopicOffsets(t.physical))),
+        admin.fetchOffsets({ groupId, topics: assigned.map((t) => t.physical) }),
+      ])
+      if (this.#stopped) return
+      const next = new Map<string, GaugeSample<'consumerLag'>>()
+      assigned.forEach((t, i) => {
+        const offsets = new Map((ends[i] ?? []).map((o) => [o.partition, o]))
+        const done = new Map((committed.find((c) => c.topic === t.physical)?.partitions ?? []).map((p) => [p.partition, p.offset]))
+        for (const partition of t.partitions) {
+          const end = offsets.get(partition)
+          if (end === undefined) continue
+          const key = `${t.logical}\0${partition}`
+          const committedOffset = done.get(partition)
+          let latestStart: number | undefined
+          if (startOffset(Number(end.low), committedOffset, reset) === undefined) {
+            latestStart = this.#latestStart.get(key) ?? Number(end.high)
+            this.#latestStart.set(key, latestStart)
+          } else this.#latestStart.delete(key)
+          const lag = partitionLag(end.high, end.low, committedOffset, reset, latestStart)
+          next.set(key, [{ group: groupId, topic: t.logical, partition: String(partition) }, lag])
+        }
+      })
+      this.#lag = next
+      this.prune() // the assignment may have changed while the admin answered
+      if (this.#failing) logger.info('consumer lag sampling works again', { groupId })
+      this.#failing = false
+    } catch (error) {
+      if (this.#stopped) return
+      const fields = { groupId, error: errorMessage(error), keepingLastValues: true }
+      if (this.#failing) logger.debug('consumer lag sample failed', fields)
+      else logger.warn('consumer lag sample failed; topiq_consumer_lag keeps its last values until a sample succeeds', fields)
+      this.#failing = true
+    }
+  }
+}
+
+function routeMetrics(topic: TopicName, group: string): RouteMetrics {
+  const outcome = (o: 'handled' | 'retried' | 'dead_lettered' | 'failed') => metricsRegistry.counter('consumeMessages', { topic, group, outcome: o })
+  return {
+    // Every outcome from the start at 0, so rate() and alerts see a series before its first failure.
+    handled: outcome('handled'),
+    retried: outcome('retried'),
+    deadLettered: outcome('dead_lettered'),
+    failed: outcome('failed'),
+    handlerDuration: metricsRegistry.histogram('handlerDuration', { topic, group }),
+    batchRecords: metricsRegistry.histogram('consumeBatchRecords', { topic, group }),
+  }
+}
+
+/** The per-record attributes of a recording `process` span (the per-topic ones come from its template). */
+function describeRecord(span: Span, partition: number, raw: KafkaMessage): void {
+  span.setAttribute(ATTR.partition, String(partition))
+  span.setAttribute(ATTR.offset, Number(raw.offset))
+  if (raw.key !== null) span.setAttribute(ATTR.key, raw.key.toString('utf8'))
+  if (raw.value === null) span.setAttribute(ATTR.tombstone, true)
+  const id = headerValue(raw.headers as RawHeaders | undefined, HEADER.id)
+  if (id !== undefined) span.setAttribute(ATTR.messageId, id)
+}
 
 /** Why a handler call failed (returned false, threw, rejected), or undefined when it succeeded. */
 async function failureOf(call: () => HandlerResult | Promise<HandlerResult>): Promise<string | undefined> {
@@ -106,6 +317,11 @@ export class KafkaConsumerClient<T extends TopicName> {
   private lastHeartbeat = 0
   private currentAssignment: Assignment<T> = {}
   private readonly assignmentListeners = new Set<(assignment: Assignment<T>) => void>()
+  /** Between a group join and the next rebalance, crash or stop. */
+  private joined = false
+  private lag: LagSampler | undefined
+  /** Removes this member's gauges (in_group, lag) from the metrics registry. */
+  private unobserve: (() => void) | undefined
 
   constructor(options: ConsumerOptions<T>) {
     const resolved = resolveOptions(options)
@@ -122,8 +338,10 @@ export class KafkaConsumerClient<T extends TopicName> {
       // routed by, which is what its MessageHandler<K> expects.
       const handler = (options.handlers?.[logical as T] ?? options.messageHandler) as unknown as MessageHandler<TopicName>
       const physical = physicalTopic(resolved.topicPrefix, logical)
-      const deadLetterTopic = physicalTopic(resolved.topicPrefix, topicMetadata[logical].deadLetterTopic)
-      this.routes.set(physical, { logical, physical, deadLetterTopic, handler })
+      const deadLetterLogical = topicMetadata[logical].deadLetterTopic
+      const deadLetterTopic = physicalTopic(resolved.topicPrefix, deadLetterLogical)
+      const span = processSpanTemplate({ destination: logical, group: resolved.groupId, clientId: resolved.connection.clientId })
+      this.routes.set(physical, { logical, physical, deadLetterTopic, deadLetterLogical, handler, span, metrics: routeMetrics(logical, resolved.groupId) })
     }
     this.finished = new Promise<void>((resolve, reject) => {
       this.settle = (error) => (error === undefined ? resolve() : reject(error))
@@ -142,6 +360,27 @@ export class KafkaConsumerClient<T extends TopicName> {
   }
 
   /**
+   * True while the consumer runs as a member of its group with its assignment received (possibly empty: an idle member
+   * of a group with more members than partitions is healthy); false while starting, rebalancing, after a crash and
+   * once stopping. What a readiness probe should ask; exported as topiq_consumer_in_group.
+   */
+  get inGroup(): boolean {
+    return this.joined && this.state === 'running' && this.fatal === undefined
+  }
+
+  /**
+   * Stops fetching new records of every subscribed topic (the batch in hand is finished); the member stays in its
+   * group, heartbeats, and lag is still sampled. `resume()` goes on where it stopped. Only while running.
+   */
+  pause(): void {
+    this.runningConsumer('pause').pause(this.topicPartitions())
+  }
+
+  resume(): void {
+    this.runningConsumer('resume').resume(this.topicPartitions())
+  }
+
+  /**
    * Connects, checks that the topics (and dead-letter topics) exist, joins the group and starts consuming.
    * `{blocking: true}` (default) resolves when the consumer has stopped and rejects with the error that stopped it;
    * `{blocking: false}` resolves once it is consuming (then use `wait()`).
@@ -151,6 +390,7 @@ export class KafkaConsumerClient<T extends TopicName> {
       throw new ConsumerError('INVALID_STATE', `start() on a ${this.state} consumer: a KafkaConsumerClient runs once; create a new one to consume again`)
     }
     this.state = 'starting'
+    this.unobserve = this.observeGauges()
     this.starting = this.connect()
     try {
       await this.starting
@@ -158,11 +398,13 @@ export class KafkaConsumerClient<T extends TopicName> {
       const failure = this.translate(error)
       await this.teardown()
       this.state = 'stopped'
+      this.removeGauges()
       this.settle(failure)
       throw failure
     }
     if (this.state === 'starting') {
       this.state = 'running'
+      this.lag?.start() // now that inGroup can be true: its first sample has partitions to look at
       if (this.options.handleSignals) registerShutdown(this)
       this.logger.info('consumer running', { groupId: this.groupId, topics: this.topics, prefix: this.options.topicPrefix })
     }
@@ -199,10 +441,53 @@ export class KafkaConsumerClient<T extends TopicName> {
     return () => this.assignmentListeners.delete(listener)
   }
 
+  private runningConsumer(action: string): Consumer {
+    if (this.state !== 'running' || this.consumer === undefined) {
+      throw new ConsumerError('INVALID_STATE', `${action}() on a ${this.state} consumer: only a running consumer can ${action}`)
+    }
+    return this.consumer
+  }
+
+  private topicPartitions(): { topic: string }[] {
+    return [...this.routes.keys()].map((topic) => ({ topic }))
+  }
+
+  /** in_group and lag, read when /metrics renders or an OpenTelemetry reader collects; removed when the consumer stops. */
+  private observeGauges(): () => void {
+    const group = { group: this.groupId }
+    const inGroup = metricsRegistry.observe('consumerInGroup', () => [[group, this.inGroup ? 1 : 0]])
+    const lag = metricsRegistry.observe('consumerLag', () => this.lag?.samples() ?? [])
+    return () => {
+      inGroup()
+      lag()
+    }
+  }
+
+  /** This member's partitions by topic, for the lag sampler; none while it is not in its group. */
+  private assignedTopics(): AssignedTopic[] {
+    if (!this.inGroup) return []
+    const out: AssignedTopic[] = []
+    for (const route of this.routes.values()) {
+      const partitions = this.currentAssignment[route.logical as T]
+      if (partitions !== undefined && partitions.length > 0) out.push({ logical: route.logical, physical: route.physical, partitions })
+    }
+    return out
+  }
+
   private async connect(): Promise<void> {
     const o = this.options
     const kafka = createKafka(o.connection, this.logger)
     await this.checkTopics(kafka)
+    if (o.lagIntervalMs > 0) {
+      this.lag = new LagSampler({
+        kafka,
+        groupId: o.groupId,
+        intervalMs: o.lagIntervalMs,
+        reset: o.autoOffsetReset,
+        logger: this.logger,
+        assigned: () => this.assignedTopics(),
+      })
+    }
     const config: ConsumerConfig & { groupInstanceId?: string } = {
       groupId: o.groupId,
       sessionTimeout: o.sessionTimeoutMs,
@@ -218,7 +503,15 @@ export class KafkaConsumerClient<T extends TopicName> {
     const consumer = kafka.consumer(config)
     this.consumer = consumer
     consumer.on(consumer.events.GROUP_JOIN, (event) => this.onGroupJoin(event.payload.memberAssignment))
+    // Out of the group until the next join: a rebalance under way, a crash (kafkajs may rejoin), a stop.
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.joined = false
+    })
+    consumer.on(consumer.events.STOP, () => {
+      this.joined = false
+    })
     consumer.on(consumer.events.CRASH, (event) => {
+      this.joined = false
       if (event.payload.restart) return // kafkajs restarts on its own after a retriable error
       const cause = this.translate(event.payload.error)
       this.fail(new ConsumerError('CRASHED', `consumer group "${o.groupId}" crashed and kafkajs will not restart it: ${cause.message}`, { cause }))
@@ -258,6 +551,9 @@ export class KafkaConsumerClient<T extends TopicName> {
       if (route !== undefined) next[route.logical as T] = [...partitions].sort((a, b) => a - b)
     }
     this.currentAssignment = next
+    this.joined = true
+    this.lag?.prune()
+    this.lag?.sampleNow()
     this.logger.info('joined group', { groupId: this.groupId, assignment: next })
     for (const listener of this.assignmentListeners) listener(structuredClone(next))
   }
@@ -267,6 +563,7 @@ export class KafkaConsumerClient<T extends TopicName> {
     const route = this.routes.get(batch.topic)
     if (route === undefined || this.fatal !== undefined) return
     const { partition, messages } = batch
+    if (messages.length > 0) route.metrics.batchRecords.record(messages.length)
     const { maxPollRecords, heartbeatIntervalMs, sessionTimeoutMs } = this.options
     const commits = this.options.autoCommit ? undefined : new PartitionCommits(payload, batch.topic, partition, sessionTimeoutMs)
     // Two chunks at most are handled without a confirmed commit (see PartitionCommits): half a poll batch each.
@@ -279,8 +576,12 @@ export class KafkaConsumerClient<T extends TopicName> {
           complete = false
           break
         }
-        const handled = this.process(route, partition, message, payload)
-        if ((handled === HANDLED ? handled : await handled) !== HANDLED) {
+        const pending = this.processTraced(route, partition, message, payload)
+        const outcome = pending === HANDLED ? pending : await pending
+        if (outcome === HANDLED) route.metrics.handled.add()
+        else if (outcome === DEAD_LETTERED) route.metrics.deadLettered.add()
+        else {
+          if (outcome === FATAL) route.metrics.failed.add()
           complete = false
           break
         }
@@ -321,44 +622,105 @@ export class KafkaConsumerClient<T extends TopicName> {
 
 
   /**
+   * One message in its `process` span: the span continues the producer's trace from the record's headers, the handler
+   * runs in its context (spans the handler starts are its children), and it ends with the message's outcome. Without
+   * an SDK the span is a no-op and the handler is called directly.
+   */
+  private processTraced(route: Route, partition: number, raw: KafkaMessage, payload: EachBatchPayload): Outcome | Promise<Outcome> {
+    const trace = startProcessSpan(route.span, raw.headers as RawHeaders | undefined)
+    const { span } = trace
+    if (span.isRecording()) describeRecord(span, partition, raw)
+    let pending: Outcome | Promise<Outcome>
+    try {
+      pending = this.process(route, partition, raw, payload, trace)
+    } catch (error) {
+      this.endProcess(span, FATAL, error)
+      throw error
+    }
+    if (typeof pending === 'number') {
+      this.endProcess(span, pending)
+      return pending
+    }
+    if (!span.isRecording()) return pending
+    return pending.then(
+      (outcome) => {
+        this.endProcess(span, outcome)
+        return outcome
+      },
+      (error: unknown) => {
+        this.endProcess(span, FATAL, error)
+        throw error
+      },
+    )
+  }
+
+  /** Ends a `process` span; a message left uncommitted (stop, rebalance, fatal error) marks it failed. */
+  private endProcess(span: Span, outcome: Outcome, error?: unknown): void {
+    if (outcome === FATAL) {
+      const cause = error ?? this.fatal
+      failSpan(span, cause === undefined ? 'FATAL' : errorType(cause), cause === undefined ? 'the consumer stopped on this record' : errorMessage(cause))
+    } else if (outcome === ABORTED) {
+      failSpan(span, 'ABORTED', 'abandoned while waiting to retry (the consumer is stopping or the partition moved); left uncommitted, it is delivered again')
+    }
+    span.end()
+  }
+
+  /**
    * One message: decode, validate, call the handler; retry, dead-letter. Returns HANDLED synchronously when a
    * synchronous handler succeeds at once, so the common path costs no promise.
    */
-  private process(route: Route, partition: number, raw: KafkaMessage, payload: EachBatchPayload): Outcome | Promise<Outcome> {
+  private process(route: Route, partition: number, raw: KafkaMessage, payload: EachBatchPayload, trace: ProcessSpan): Outcome | Promise<Outcome> {
     const decoded = decodeMessage(route.logical, partition, raw)
-    if (!decoded.ok) return this.deadLetter(route, partition, raw, decoded.reason, decoded.error, 0)
+    if (!decoded.ok) return this.deadLetter(route, partition, raw, decoded.reason, decoded.error, 0, trace)
     const message = decoded.message as MessageOf<TopicName>
     if (decoded.schemaId !== undefined && this.registry !== undefined) {
       const known = this.registry.verifier.cached(decoded.schemaId)
-      if (known === undefined) return this.verifyThenHandle(route, partition, raw, message, decoded.schemaId, payload)
-      if (!known.found) return this.deadLetter(route, partition, raw, 'UNKNOWN_SCHEMA_ID', this.unknownSchemaId(route, partition, raw, known), 0)
+      if (known === undefined) return this.verifyThenHandle(route, partition, raw, message, decoded.schemaId, payload, trace)
+      if (!known.found) return this.deadLetter(route, partition, raw, 'UNKNOWN_SCHEMA_ID', this.unknownSchemaId(route, partition, raw, known), 0, trace)
     }
-    return this.handle(route, partition, raw, message, payload)
+    return this.handle(route, partition, raw, message, payload, trace)
+  }
+
+  /** One handler call, in the `process` span's context when there is one. */
+  private call(route: Route, message: MessageOf<TopicName>, trace: ProcessSpan): HandlerResult | Promise<HandlerResult> {
+    const ctx = trace.context
+    return ctx === undefined ? route.handler(message) : context.with(ctx, route.handler, undefined, message)
   }
 
   /** Calls the handler; HANDLED synchronously when a synchronous handler succeeds at once. */
-  private handle(route: Route, partition: number, raw: KafkaMessage, message: MessageOf<TopicName>, payload: EachBatchPayload): Outcome | Promise<Outcome> {
+  private handle(route: Route, partition: number, raw: KafkaMessage, message: MessageOf<TopicName>, payload: EachBatchPayload, trace: ProcessSpan): Outcome | Promise<Outcome> {
+    const started = performance.now()
     let result: HandlerResult | Promise<HandlerResult>
     try {
-      result = route.handler(message)
+      result = this.call(route, message, trace)
     } catch (error) {
-      return this.retry(route, partition, raw, message, `handler threw: ${errorMessage(error)}`, payload)
+      route.metrics.handlerDuration.record(secondsSince(started))
+      return this.retry(route, partition, raw, message, `handler threw: ${errorMessage(error)}`, payload, trace)
     }
-    if (result === undefined || result === true) return HANDLED
-    if (result === false) return this.retry(route, partition, raw, message, 'handler returned false', payload)
-    return this.afterAsyncHandler(result, route, partition, raw, message, payload)
+    if (result === undefined || result === true) {
+      route.metrics.handlerDuration.record(secondsSince(started))
+      return HANDLED
+    }
+    if (result === false) {
+      route.metrics.handlerDuration.record(secondsSince(started))
+      return this.retry(route, partition, raw, message, 'handler returned false', payload, trace)
+    }
+    return this.afterAsyncHandler(result, started, route, partition, raw, message, payload, trace)
   }
 
   private async afterAsyncHandler(
     result: Promise<HandlerResult>,
+    started: number,
     route: Route,
     partition: number,
     raw: KafkaMessage,
     message: MessageOf<TopicName>,
     payload: EachBatchPayload,
+    trace: ProcessSpan,
   ): Promise<Outcome> {
     const failure = await failureOf(() => result)
-    return failure === undefined ? HANDLED : this.retry(route, partition, raw, message, failure, payload)
+    route.metrics.handlerDuration.record(secondsSince(started))
+    return failure === undefined ? HANDLED : this.retry(route, partition, raw, message, failure, payload, trace)
   }
 
   /**
@@ -374,13 +736,14 @@ export class KafkaConsumerClient<T extends TopicName> {
     message: MessageOf<TopicName>,
     schemaId: number,
     payload: EachBatchPayload,
+    trace: ProcessSpan,
   ): Promise<Outcome> {
     const registry = this.registry as RegistryClient
     for (let attempt = 0; ; attempt++) {
       try {
         const known = await registry.verifier.verify(schemaId)
-        if (!known.found) return this.deadLetter(route, partition, raw, 'UNKNOWN_SCHEMA_ID', this.unknownSchemaId(route, partition, raw, known), 0)
-        return this.handle(route, partition, raw, message, payload)
+        if (!known.found) return this.deadLetter(route, partition, raw, 'UNKNOWN_SCHEMA_ID', this.unknownSchemaId(route, partition, raw, known), 0, trace)
+        return this.handle(route, partition, raw, message, payload, trace)
       } catch (error) {
         const wait = this.options.backoffMs[attempt]
         const where = { topic: route.logical, partition, offset: raw.offset }
@@ -408,19 +771,35 @@ export class KafkaConsumerClient<T extends TopicName> {
     )
   }
 
-  /** After the first call failed: back off, call again, …, then dead-letter once `retry.attempts` calls failed. */
-  private async retry(route: Route, partition: number, raw: KafkaMessage, message: MessageOf<TopicName>, firstFailure: string, payload: EachBatchPayload): Promise<Outcome> {
+  /**
+   * After the first call failed: back off, call again, …, then dead-letter once `retry.attempts` calls failed. Each
+   * failed call that is retried is a `messaging.kafka.retry` event on the message's one `process` span.
+   */
+  private async retry(
+    route: Route,
+    partition: number,
+    raw: KafkaMessage,
+    message: MessageOf<TopicName>,
+    firstFailure: string,
+    payload: EachBatchPayload,
+    trace: ProcessSpan,
+  ): Promise<Outcome> {
     const { backoffMs } = this.options
+    const { span } = trace
     let failure = firstFailure
     for (let attempt = 1; ; attempt++) {
       const wait = backoffMs[attempt - 1]
       if (wait === undefined) {
         const text = `offset ${raw.offset} of ${route.logical} partition ${partition} failed ${attempt} time(s); last: ${failure}`
-        return this.deadLetter(route, partition, raw, 'HANDLER_FAILED', text, attempt)
+        return this.deadLetter(route, partition, raw, 'HANDLER_FAILED', text, attempt, trace)
       }
+      route.metrics.retried.add()
+      if (span.isRecording()) span.addEvent(SPAN_EVENT.retry, { [ATTR.retryAttempt]: attempt, [ATTR.retryDelayMs]: wait, [ATTR.retryError]: failure })
       this.logger.warn('handler failed; retrying', { topic: route.logical, partition, offset: raw.offset, attempt, retryInMs: wait, error: failure })
       if (!(await this.backoff(wait, payload))) return ABORTED
-      const next = await failureOf(() => route.handler(message))
+      const started = performance.now()
+      const next = await failureOf(() => this.call(route, message, trace))
+      route.metrics.handlerDuration.record(secondsSince(started))
       if (next === undefined) return HANDLED
       failure = next
     }
@@ -443,7 +822,15 @@ export class KafkaConsumerClient<T extends TopicName> {
     }
   }
 
-  private async deadLetter(route: Route, partition: number, raw: KafkaMessage, reason: DeadLetterReason, error: string, attempts: number): Promise<Outcome> {
+  private async deadLetter(
+    route: Route,
+    partition: number,
+    raw: KafkaMessage,
+    reason: DeadLetterReason,
+    error: string,
+    attempts: number,
+    trace: ProcessSpan,
+  ): Promise<Outcome> {
     const where = { topic: route.logical, partition, offset: raw.offset }
     if (this.producer === undefined) {
       this.fail(
@@ -488,7 +875,16 @@ export class KafkaConsumerClient<T extends TopicName> {
       error,
       ...(pointer ? { valueBytes: raw.value?.length ?? 0 } : {}),
     })
-    return HANDLED
+    const { span } = trace
+    if (span.isRecording()) {
+      span.addEvent(SPAN_EVENT.deadLetter, {
+        [ATTR.deadLetterReason]: reason,
+        [ATTR.deadLetterTopic]: route.deadLetterLogical,
+        [ATTR.deadLetterAttempts]: attempts,
+      })
+      failSpan(span, reason, error)
+    }
+    return DEAD_LETTERED
   }
 
   private async sendDeadLetter(route: Route, message: Message): Promise<void> {
@@ -513,6 +909,7 @@ export class KafkaConsumerClient<T extends TopicName> {
   private async shutdown(): Promise<void> {
     if (this.state === 'idle') {
       this.state = 'stopped'
+      this.removeGauges()
       this.settle()
       return
     }
@@ -540,6 +937,7 @@ export class KafkaConsumerClient<T extends TopicName> {
     } catch (error) {
       this.state = 'stopped'
       unregisterShutdown(this)
+      this.removeGauges()
       this.settle(error as Error)
       throw error
     } finally {
@@ -547,12 +945,20 @@ export class KafkaConsumerClient<T extends TopicName> {
     }
     this.state = 'stopped'
     unregisterShutdown(this)
+    this.removeGauges()
     this.logger.info('consumer stopped', { groupId: this.groupId })
     this.settle(this.fatal)
   }
 
+  /** A stopped member's series leave /metrics (its lag is no longer this process's to report). */
+  private removeGauges(): void {
+    this.unobserve?.()
+    this.unobserve = undefined
+  }
+
   /** Consumer first (waits for the batch in hand and its commits, leaves the group), then the dead-letter producer. */
   private async teardown(): Promise<void> {
+    await this.lag?.stop()
     for (const client of [this.consumer, this.producer]) {
       try {
         await client?.disconnect()

@@ -161,3 +161,23 @@ describe('groupInstanceId (static membership)', () => {
     expect(configError({ groupInstanceId: 'x'.repeat(250) })).toMatch(/1-249 characters/)
   })
 })
+
+describe('lagIntervalMs (topiq_consumer_lag sampling)', () => {
+  it('is 15 s by default, taken from the option, else from KAFKA_LAG_INTERVAL_MS; 0 turns it off', () => {
+    expect(resolveOptions(base).lagIntervalMs).toBe(15_000)
+    expect(DEFAULTS.lagIntervalMs).toBe(15_000)
+    expect(resolveOptions({ ...base, env: { KAFKA_LAG_INTERVAL_MS: ' 2000 ' } }).lagIntervalMs).toBe(2_000)
+    expect(resolveOptions({ ...base, env: { KAFKA_LAG_INTERVAL_MS: '' } }).lagIntervalMs).toBe(15_000)
+    expect(resolveOptions({ ...base, lagIntervalMs: 0, env: { KAFKA_LAG_INTERVAL_MS: '2000' } }).lagIntervalMs).toBe(0)
+    expect(resolveOptions({ ...base, env: { KAFKA_LAG_INTERVAL_MS: '0' } }).lagIntervalMs).toBe(0)
+  })
+
+  it.each([
+    [{ lagIntervalMs: -1 }, /lagIntervalMs must be an integer from 0 \(no lag sampling\) to 2147483647 milliseconds, got -1/],
+    [{ lagIntervalMs: 1.5 }, /lagIntervalMs must be an integer/],
+    [{ lagIntervalMs: 2 ** 31 }, /lagIntervalMs must be an integer/],
+    [{ env: { KAFKA_LAG_INTERVAL_MS: '15s' } }, /KAFKA_LAG_INTERVAL_MS must be an integer from 0 .* got "15s"/],
+  ])('rejects %j, naming the option or the variable', (options, message) => {
+    expect(configError(options)).toMatch(message)
+  })
+})

@@ -86,6 +86,12 @@ export interface ConsumerSettings {
    * `SCHEMA_REGISTRY_URL` (+ `_USERNAME`/`_PASSWORD`), as for the producer; `false`: none.
    */
   registry?: RegistryOptions | string | false
+  /**
+   * How often to sample `topiq_consumer_lag` (ms): for the partitions assigned to this member, the partition's end
+   * offset minus the group's committed offset, on an admin connection of its own (so it goes on while a handler is
+   * blocked). Default `KAFKA_LAG_INTERVAL_MS`, else 15 000; 0 turns sampling off.
+   */
+  lagIntervalMs?: number
   logger?: Logger
 }
 
@@ -133,6 +139,8 @@ export const DEFAULTS = {
   partitionsConsumedConcurrently: 1,
   /** range first, as librdkafka, kafka-python and Java list it: every member votes alike, so mixed groups agree. */
   partitionAssignors: DEFAULT_ASSIGNORS,
+  /** Prometheus' usual scrape interval: sampling faster costs two admin requests per tick that nobody reads. */
+  lagIntervalMs: 15_000,
 } as const
 
 export interface ResolvedConsumerOptions {
@@ -157,6 +165,8 @@ export interface ResolvedConsumerOptions {
   partitionAssignors: AssignorName[]
   groupInstanceId: string | undefined
   registry: RegistryOptions | undefined
+  /** 0: no lag sampling. */
+  lagIntervalMs: number
   logger: Logger
 }
 
@@ -219,6 +229,22 @@ function groupInstanceIdOf(value: string | undefined): string | undefined {
   return value
 }
 
+/** setInterval's longest delay; anything longer fires at once. */
+const MAX_INTERVAL_MS = 2_147_483_647
+
+function lagIntervalOf(option: number | undefined, env: Readonly<Record<string, string | undefined>>): number {
+  const check = (name: string, value: number, shown: string): number => {
+    if (!Number.isInteger(value) || value < 0 || value > MAX_INTERVAL_MS) {
+      throw invalid(`${name} must be an integer from 0 (no lag sampling) to ${MAX_INTERVAL_MS} milliseconds, got ${shown}`)
+    }
+    return value
+  }
+  if (option !== undefined) return check('lagIntervalMs', option, String(option))
+  const raw = env['KAFKA_LAG_INTERVAL_MS']
+  if (raw === undefined || raw.trim() === '') return DEFAULTS.lagIntervalMs
+  return check('KAFKA_LAG_INTERVAL_MS', Number(raw.trim()), JSON.stringify(raw))
+}
+
 /** Validates every option once and fills in the defaults. Throws `KafkaClientError` (`CONFIG_INVALID`). */
 export function resolveOptions<T extends TopicName>(options: ConsumerOptions<T>): ResolvedConsumerOptions {
   if (typeof options.groupId !== 'string' || options.groupId.trim() === '') throw invalid('groupId must be a non-empty string')
@@ -272,6 +298,7 @@ export function resolveOptions<T extends TopicName>(options: ConsumerOptions<T>)
     partitionAssignors: assignors(options.partitionAssignors ?? DEFAULTS.partitionAssignors),
     groupInstanceId: groupInstanceIdOf(options.groupInstanceId ?? (options.env ?? process.env)['KAFKA_GROUP_INSTANCE_ID']),
     registry: resolveRegistry(options.registry, options.env),
+    lagIntervalMs: lagIntervalOf(options.lagIntervalMs, options.env ?? process.env),
     logger: options.logger ?? jsonLogger({ name: 'topiq-consumer' }),
   }
 }

@@ -33,3 +33,29 @@ export {
   isAssignorName,
 } from './assignors.ts'
 export type { AssignorName, Assignment, GroupAssignment, MemberSubscription, Subscription, TopicPartitions } from './assignors.ts'
+export { METRICS, exportedSeriesNames, DURATION_BUCKETS, BATCH_BUCKETS, PUBLISH_OUTCOMES, CONSUME_OUTCOMES } from './metric-names.ts'
+export type { MetricSpec, MetricKind, MetricKey } from './metric-names.ts'
+export { MetricsRegistry, metricsRegistry, metricsText, secondsSince, escapeLabelValue, escapeHelp, formatNumber, METER_NAME } from './metrics.ts'
+export type { CounterKey, CounterSeries, GaugeKey, GaugeObserver, GaugeSample, HistogramKey, HistogramSeries, LabelsOf } from './metrics.ts'
+export { serveMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics-server.ts'
+export type { MetricsServer, ServeMetricsOptions } from './metrics-server.ts'
+export {
+  ATTR,
+  SPAN_EVENT,
+  TRACE_HEADERS,
+  TRACER_NAME,
+  errorType,
+  failSpan,
+  hasTraceContext,
+  headerValue,
+  injectTraceContext,
+  kafkaHeaderGetter,
+  processSpanTemplate,
+  sendSpanTemplate,
+  serverOf,
+  startProcessSpan,
+  startSendSpan,
+  traceHeaders,
+  tracer,
+} from './tracing.ts'
+export type { ProcessSpan, ProcessTemplateOptions, SendTemplateOptions, SpanTemplate } from './tracing.ts'

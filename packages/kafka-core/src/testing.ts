@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs'
 import type { EventMap, TopicName } from '@topiq/contracts'
 import { registerCodecs } from './codecs.ts'
+import { metricsRegistry } from './metrics.ts'
 import { provisionTopics, topicPlan } from './topics.ts'
 
 /** A fresh topic prefix, so test files sharing one broker never see each other's messages. */
@@ -114,4 +115,12 @@ export function benchmarkEvent(i: number): EventMap['campaign.created.json'] {
     budget: { amount: 1000 + i, currency: 'EUR' },
     metadata: { channel: 'email', sequence: i, note: text(i, 760) },
   }
+}
+
+/**
+ * Forgets every metric series and gauge observer of this process (`metricsText()` starts empty). Clients created
+ * before keep recording into series that are no longer shown: create them after the reset.
+ */
+export function resetMetrics(): void {
+  metricsRegistry.reset()
 }

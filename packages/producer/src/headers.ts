@@ -59,6 +59,16 @@ export function checkUserHeaders(user: Readonly<Record<string, string>> | undefi
   }
 }
 
+/**
+ * Whether the caller set W3C trace context (`traceparent` or `tracestate`) on an event themselves: then the caller's
+ * values are kept as given and the producer writes neither (its `send` span is still recorded). Refusing them would
+ * break a relay that republishes an event under its original trace, or an app that propagates a trace without
+ * OpenTelemetry; overwriting one and keeping the other would pair a traceparent with a foreign tracestate.
+ */
+export function callerTraces(user: Readonly<Record<string, string>> | undefined): boolean {
+  return user !== undefined && (user['traceparent'] !== undefined || user['tracestate'] !== undefined)
+}
+
 /** Standard headers (CloudEvents Kafka binding names) plus already-checked caller headers, kept as given. */
 export function headersOf(template: HeaderTemplate, user: Readonly<Record<string, string>> | undefined, eventId: string, time: string): Record<string, string> {
   const headers: Record<string, string> = {

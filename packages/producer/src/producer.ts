@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { Span } from '@opentelemetry/api'
 import {
   ContractError,
   invalidPayloadError,
@@ -16,25 +17,40 @@ import {
   type Violation,
 } from '@topiq/contracts'
 import {
+  ATTR,
   CompressionTypes,
   KafkaClientError,
   Partitioners,
   RegistryClient,
   createKafka,
   encodeWire,
+  errorMessage,
+  errorType,
+  failSpan,
   HEADER,
+  injectTraceContext,
   isOutcomeUnknown,
+  logicalTopic,
+  metricsRegistry,
+  secondsSince,
   sendPartitionOutcomes,
+  sendSpanTemplate,
+  startSendSpan,
   outcomeUnknown,
   physicalTopic,
+  traceHeaders,
   translateKafkaError,
+  type CounterSeries,
+  type HistogramSeries,
   type Logger,
   type Message,
   type Producer,
+  type PUBLISH_OUTCOMES,
   type RecordMetadata,
+  type SpanTemplate,
 } from '@topiq/kafka-core'
 import { Accumulator } from './accumulator.ts'
-import { checkUserHeaders, headerTemplate, headersOf, isoNow, type HeaderTemplate } from './headers.ts'
+import { callerTraces, checkUserHeaders, headerTemplate, headersOf, isoNow, type HeaderTemplate } from './headers.ts'
 import { resolveProducerOptions, type Acks, type Compression, type ProducerOptions, type ResolvedProducerOptions } from './options.ts'
 
 export interface PublishResult {
@@ -144,6 +160,32 @@ interface Failed {
   error: KafkaClientError
 }
 
+type PublishOutcome = (typeof PUBLISH_OUTCOMES)[number]
+
+/** What a topic's publishes record (metric-names.ts), created once per topic: the hot path only adds and records. */
+interface TopicTelemetry {
+  /** The topic's `send` span name and attributes. */
+  span: SpanTemplate
+  outcomes: Record<PublishOutcome, CounterSeries>
+  duration: HistogramSeries
+  requestRecords: HistogramSeries
+}
+
+/**
+ * The `outcome` of an event that was not sent: `invalid` when the contract or the configuration refused it before
+ * anything left the process (as sendBatch reports it), `outcome_unknown` when the broker may have written it.
+ */
+function publishOutcome(error: unknown): PublishOutcome {
+  if (error instanceof ContractError) return 'invalid'
+  if (error instanceof KafkaClientError) {
+    if (error.code === 'OUTCOME_UNKNOWN') return 'outcome_unknown'
+    if (error.code === 'CONFIG_INVALID') return 'invalid'
+  }
+  return 'failed'
+}
+
+const BATCH_OUTCOME: Record<BatchFailure['reason'], PublishOutcome> = { invalid: 'invalid', 'send-failed': 'failed', 'outcome-unknown': 'outcome_unknown' }
+
 /** Bytes a record adds to a request, roughly (value and key as given, headers); what the buffer bounds count. */
 function approximateSize(message: Message): number {
   let size = 70 // record overhead: lengths, attributes, deltas, and its share of the batch header
@@ -207,6 +249,13 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
   readonly #partitionOf = new WeakMap<Message, number>()
   /** Buffered events that failed while close() was delivering them. */
   #lostOnClose = 0
+  /** Produce requests sent and not answered yet (topiq_producer_inflight_requests). */
+  #inflight = 0
+  readonly #telemetry = new Map<string, TopicTelemetry>()
+  /** The span of a sendBatch spanning several topics. */
+  readonly #multiTopicSpan: SpanTemplate
+  /** Removes this producer's gauges from the metrics registry (set while connected). */
+  #unobserve: (() => void) | undefined
 
   constructor(options: ProducerOptions = {}) {
     const resolved = resolveProducerOptions(options)
@@ -221,6 +270,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     this.retries = resolved.retries
     this.compression = resolved.compression
     this.registry = resolved.registry === undefined ? undefined : new RegistryClient(resolved.registry, resolved.topicPrefix)
+    this.#multiTopicSpan = sendSpanTemplate({ destination: undefined, clientId: this.clientId, broker: this.brokers[0] })
     this.#accumulator =
       resolved.lingerMs === 0
         ? undefined
@@ -253,10 +303,34 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
    * AUTHENTICATION_FAILED, NOT_AUTHORIZED, CLOSED, …).
    */
   async publish<T extends TopicName>(topic: T, payload: PublishPayload<T>, options?: PublishOptions): Promise<PublishResult> {
-    this.#assertOpen(topic)
-    const schemaId = REGISTRY_FRAMED.has(topic) ? (this.#schemaIds.get(topic) ?? (await this.#schemaId(topic))) : undefined
-    const prepared = this.#prepare(topic, payload, options?.key, options?.headers, schemaId)
-    if (this.#accumulator !== undefined) return this.#enqueue(this.#accumulator, prepared)
+    const started = performance.now()
+    const telemetry = this.#telemetryOf(topic)
+    // Every event its own span, also through the linger buffer: it ends when this publish settles.
+    const span = startSendSpan(telemetry.span)
+    let result: PublishResult
+    try {
+      this.#assertOpen(topic)
+      const schemaId = REGISTRY_FRAMED.has(topic) ? (this.#schemaIds.get(topic) ?? (await this.#schemaId(topic))) : undefined
+      const prepared = this.#prepare(topic, payload, options?.key, options?.headers, schemaId, span)
+      if (span.isRecording()) {
+        if (typeof prepared.message.key === 'string') span.setAttribute(ATTR.key, prepared.message.key)
+        span.setAttribute(ATTR.messageId, prepared.eventId)
+      }
+      result = this.#accumulator === undefined ? await this.#sendOne(topic, prepared) : await this.#enqueue(this.#accumulator, prepared)
+    } catch (error) {
+      this.#settled(telemetry, span, started, 1, error)
+      throw error
+    }
+    if (span.isRecording()) {
+      span.setAttribute(ATTR.partition, String(result.partition))
+      if (result.offset !== '-1') span.setAttribute(ATTR.offset, Number(result.offset))
+    }
+    this.#settled(telemetry, span, started, 1, undefined)
+    return result
+  }
+
+  /** lingerMs: 0: one request for this event alone. */
+  async #sendOne(topic: TopicName, prepared: Prepared): Promise<PublishResult> {
     const [meta] = await this.#send([prepared])
     if (meta === undefined && this.acks !== 0) throw this.#unanswered(prepared.physical, this.#partitionOf.get(prepared.message) ?? -1, prepared.message)
     return {
@@ -273,6 +347,23 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
    * validation: one invalid payload rejects the batch with every violation (paths `$[index]…`), nothing sent.
    */
   async publishBatch<T extends TopicName>(topic: T, payloads: readonly PublishPayload<T>[], options?: PublishBatchOptions): Promise<PublishBatchResult> {
+    const started = performance.now()
+    const telemetry = this.#telemetryOf(topic)
+    // One span for the call; every record of the batch carries its context.
+    const span = startSendSpan(telemetry.span)
+    const count = Array.isArray(payloads) ? payloads.length : 0
+    if (span.isRecording()) span.setAttribute(ATTR.batchCount, count)
+    try {
+      const result = await this.#publishBatch(topic, payloads, options, span)
+      this.#settled(telemetry, span, started, count, undefined)
+      return result
+    } catch (error) {
+      this.#settled(telemetry, span, started, count, error)
+      throw error
+    }
+  }
+
+  async #publishBatch<T extends TopicName>(topic: T, payloads: readonly PublishPayload<T>[], options: PublishBatchOptions | undefined, span: Span): Promise<PublishBatchResult> {
     this.#assertOpen(topic)
     const schemaId = REGISTRY_FRAMED.has(topic) ? (this.#schemaIds.get(topic) ?? (await this.#schemaId(topic))) : undefined
     const route = this.#route(topic, schemaId)
@@ -292,11 +383,14 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     const messages: Message[] = new Array<Message>(payloads.length)
     const eventIds: string[] = new Array<string>(payloads.length)
     const time = isoNow()
+    const trace = callerTraces(userHeaders) ? undefined : traceHeaders(span)
     for (let i = 0; i < payloads.length; i++) {
       const payload = payloads[i]
       const eventId = randomUUID()
       eventIds[i] = eventId
-      messages[i] = { key: route.keyOf(payload), value: encodeValue(schemaId, payload), headers: headersOf(route.template, userHeaders, eventId, time) }
+      const headers = headersOf(route.template, userHeaders, eventId, time)
+      if (trace !== undefined) Object.assign(headers, trace)
+      messages[i] = { key: route.keyOf(payload), value: encodeValue(schemaId, payload), headers }
     }
     const metas = await this.#sendTo(route.physical, messages)
     return {
@@ -334,8 +428,13 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
    * Never throws.
    */
   async sendBatch<T extends TopicName = TopicName>(messages: readonly OutgoingMessage<T>[], options: SendBatchOptions = {}): Promise<number> {
+    const started = performance.now()
     const failures: BatchFailure[] = []
     const prepared: { index: number; prepared: Prepared }[] = []
+    // One span for the call (as publishBatch); every record carries its context.
+    const span = messages.length === 0 ? undefined : startSendSpan(this.#batchSpan(messages))
+    if (span?.isRecording()) span.setAttribute(ATTR.batchCount, messages.length)
+    const trace = span === undefined ? undefined : traceHeaders(span)
     try {
       this.#assertOpen(String(messages[0]?.topic ?? ''))
     } catch (error) {
@@ -343,13 +442,14 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
       this.#logFailure(`batch of ${messages.length} message(s) not sent`, String(messages[0]?.topic ?? ''), error)
       failures.push(...messages.map((m, index) => this.#failure(index, String(m.topic), 'send-failed', error)))
       this.#reportFailures(failures, options)
+      this.#batchSettled(span, started, [], false, failures)
       return 0
     }
     for (let index = 0; index < messages.length; index++) {
       const message = messages[index] as OutgoingMessage
       try {
         const schemaId = REGISTRY_FRAMED.has(message.topic) ? (this.#schemaIds.get(message.topic) ?? (await this.#schemaId(message.topic))) : undefined
-        prepared.push({ index, prepared: this.#prepare(message.topic, message.value, message.key, message.headers, schemaId) })
+        prepared.push({ index, prepared: this.#prepare(message.topic, message.value, message.key, message.headers, schemaId, undefined, trace) })
       } catch (error) {
         // Rejected before sending: a payload or header the contract refuses is `invalid`; a closed client or an
         // unreachable registry is `send-failed`.
@@ -374,7 +474,62 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
       }
     }
     this.#reportFailures(failures, options)
+    this.#batchSettled(span, started, prepared, sent > 0, failures)
     return sent
+  }
+
+  /** A sendBatch's span: named after its topic, or plain `send` when it spans several. */
+  #batchSpan(messages: readonly { topic: string }[]): SpanTemplate {
+    const topic = String(messages[0]?.topic)
+    return messages.every((m) => m.topic === topic) ? this.#telemetryOf(topic).span : this.#multiTopicSpan
+  }
+
+  /** Counts every message of a sendBatch by outcome and topic, records the call's duration per topic sent to, ends its span. */
+  #batchSettled(span: Span | undefined, started: number, prepared: readonly { prepared: Prepared }[], sent: boolean, failures: readonly BatchFailure[]): void {
+    for (const f of failures) this.#telemetryOf(f.topic).outcomes[BATCH_OUTCOME[f.reason]].add()
+    const seconds = secondsSince(started)
+    const topics = new Set<string>()
+    for (const { prepared: p } of prepared) {
+      const telemetry = this.#telemetryOf(p.topic)
+      if (sent) telemetry.outcomes.sent.add()
+      if (!topics.has(p.topic)) telemetry.duration.record(seconds)
+      topics.add(p.topic)
+    }
+    if (span === undefined) return
+    // failures were sorted by index (#reportFailures): the first says why.
+    const first = failures[0]
+    if (first !== undefined) failSpan(span, errorType(first.error), `${failures.length} of ${failures.length + (sent ? prepared.length : 0)} message(s) not sent: ${first.error.message}`)
+    span.end()
+  }
+
+  /** The metric series and span template of a topic; unknown topic names share one label (no unbounded series). */
+  #telemetryOf(topic: string): TopicTelemetry {
+    let telemetry = this.#telemetry.get(topic)
+    if (telemetry !== undefined) return telemetry
+    const known = isTopicName(topic)
+    const label = known ? topic : 'unknown'
+    const outcome = (o: PublishOutcome) => metricsRegistry.counter('publishMessages', { topic: label, outcome: o })
+    telemetry = {
+      span: sendSpanTemplate({ destination: String(topic), clientId: this.clientId, broker: this.brokers[0] }),
+      // Every outcome from the start at 0, so rate() and alerts see a series before its first failure.
+      outcomes: { sent: outcome('sent'), failed: outcome('failed'), invalid: outcome('invalid'), outcome_unknown: outcome('outcome_unknown') },
+      duration: metricsRegistry.histogram('publishDuration', { topic: label }),
+      requestRecords: metricsRegistry.histogram('publishBatchRecords', { topic: label }),
+    }
+    if (known) this.#telemetry.set(topic, telemetry)
+    return telemetry
+  }
+
+  /**
+   * A publish or publishBatch call settled: counts its `count` events by outcome, records the call's duration (not for
+   * an event refused before sending: it never waited for anything), ends its span (error.type: our error code).
+   */
+  #settled(telemetry: TopicTelemetry, span: Span, started: number, count: number, error: unknown): void {
+    const outcome = error === undefined ? 'sent' : publishOutcome(error)
+    telemetry.outcomes[outcome].add(count)
+    if (outcome !== 'invalid' && count > 0) telemetry.duration.record(secondsSince(started))
+    if (error !== undefined) failSpan(span, errorType(error), errorMessage(error))
+    span.end()
   }
 
   /** Hands the failures to `onFailure`; a throwing callback is logged, never propagated. */
@@ -430,6 +585,8 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
       this.#producer = undefined
       this.#connecting = undefined
       this.#state = 'closed'
+      this.#unobserve?.()
+      this.#unobserve = undefined
       if (producer !== undefined) this.#logger.info('kafka producer closed', { clientId: this.clientId, brokers: this.brokers })
     }
   }
@@ -465,18 +622,30 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
   }
 
   /** Validation, key, value and headers: everything before the network. Throws ContractError / KafkaClientError. */
-  #prepare(topic: TopicName, payload: unknown, key: string | undefined, userHeaders: Readonly<Record<string, string>> | undefined, schemaId: number | undefined): Prepared {
+  #prepare(
+    topic: TopicName,
+    payload: unknown,
+    key: string | undefined,
+    userHeaders: Readonly<Record<string, string>> | undefined,
+    schemaId: number | undefined,
+    /** The event's own `send` span, whose context goes into its headers. */
+    span: Span | undefined,
+    /** Or the trace headers of a batch's span, shared by its records. */
+    trace?: Readonly<Record<string, string>>,
+  ): Prepared {
     if (!isTopicName(topic)) throw unknownTopicError(String(topic))
     const route = this.#route(topic, schemaId)
     if (!route.check(payload)) throw invalidPayloadError(topic, this.#violations(topic, payload))
     if (key !== undefined && typeof key !== 'string') throw new KafkaClientError('CONFIG_INVALID', `key for topic "${topic}" must be a string`, { topic })
     checkUserHeaders(userHeaders)
     const eventId = randomUUID()
-    const message: Message = {
-      key: key ?? route.keyOf(payload),
-      value: encodeValue(schemaId, payload),
-      headers: headersOf(route.template, userHeaders, eventId, isoNow()),
+    const headers = headersOf(route.template, userHeaders, eventId, isoNow())
+    // A caller's own traceparent/tracestate wins (headers.ts, callerTraces).
+    if (!callerTraces(userHeaders)) {
+      if (trace !== undefined) Object.assign(headers, trace)
+      else if (span !== undefined) injectTraceContext(span, headers)
     }
+    const message: Message = { key: key ?? route.keyOf(payload), value: encodeValue(schemaId, payload), headers }
     return { topic, physical: route.physical, message, eventId }
   }
 
@@ -522,7 +691,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     try {
       // close() delivers what was buffered before it: connecting while closing is allowed here, and only here.
       const producer = this.#producer ?? (await this.#connect(true))
-      metas = await producer.send({ topic, messages, acks: this.acks, compression: this.#compression })
+      metas = await this.#request(() => producer.send({ topic, messages, acks: this.acks, compression: this.#compression }), pendings[0]?.prepared.topic ?? topic, messages.length)
     } catch (error) {
       const outcomes = sendPartitionOutcomes(error, topic)
       if (outcomes !== undefined) {
@@ -595,11 +764,14 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     const topics = [...byTopic.keys()].join(', ')
     const producer = await this.#producerFor(topics)
     try {
-      return await producer.sendBatch({
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        acks: this.acks,
-        compression: this.#compression,
-      })
+      for (const [topic, messages] of byTopic) this.#telemetryOf(logicalTopic(this.topicPrefix, topic)).requestRecords.record(messages.length)
+      return await this.#request(() =>
+        producer.sendBatch({
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          acks: this.acks,
+          compression: this.#compression,
+        }),
+      )
     } catch (error) {
       throw this.#translate(error, topics, [...byTopic.values()].flat())
     }
@@ -609,9 +781,20 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
   async #sendTo(topic: string, messages: Message[]): Promise<RecordMetadata[]> {
     const producer = this.#producer ?? (await this.#producerFor(topic))
     try {
-      return await producer.send({ topic, messages, acks: this.acks, compression: this.#compression })
+      return await this.#request(() => producer.send({ topic, messages, acks: this.acks, compression: this.#compression }), logicalTopic(this.topicPrefix, topic), messages.length)
     } catch (error) {
       throw this.#translate(error, topic, messages)
+    }
+  }
+
+  /** One produce call: counted in flight until answered; `logical`/`records`: its size, for one-topic requests. */
+  async #request<R>(send: () => Promise<R>, logical?: string, records?: number): Promise<R> {
+    if (logical !== undefined && records !== undefined) this.#telemetryOf(logical).requestRecords.record(records)
+    this.#inflight++
+    try {
+      return await send()
+    } finally {
+      this.#inflight--
     }
   }
 
@@ -663,11 +846,23 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
       }
       this.#connects++
       this.#producer = producer
+      this.#unobserve ??= this.#observeGauges()
       if (this.#state === 'connecting') this.#state = 'connected'
       this.#logger.debug('kafka producer connected', { clientId: connection.clientId, brokers: connection.brokers })
       return producer
     })()
     return this.#connecting
+  }
+
+  /** Buffered bytes and requests in flight, read when /metrics renders or an OpenTelemetry reader collects. */
+  #observeGauges(): () => void {
+    const labels = { client_id: this.clientId }
+    const buffered = metricsRegistry.observe('producerBufferedBytes', () => [[labels, this.bufferedBytes]])
+    const inflight = metricsRegistry.observe('producerInflightRequests', () => [[labels, this.#inflight]])
+    return () => {
+      buffered()
+      inflight()
+    }
   }
 
   /** A send that resolved without a result for the record's partition: what became of the record is not known. */
