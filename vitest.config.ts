@@ -13,7 +13,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'scripts/**/*.test.ts', 'observability/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           typecheck: {
             enabled: true,
@@ -26,7 +26,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['packages/*/src/**/*.int.test.ts', 'apps/*/src/**/*.int.test.ts'],
+          include: ['packages/*/src/**/*.int.test.ts', 'apps/*/src/**/*.int.test.ts', 'observability/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           // Brings up the real local Kafka + registry (packages/local-stack) unless it is already running.
           globalSetup: ['./packages/local-stack/src/vitest-global-setup.ts'],

@@ -9,4 +9,8 @@ echo "node $(node --version), pnpm $(pnpm --version)"
 pnpm install --frozen-lockfile
 pnpm lint
 pnpm typecheck
+# Prometheus + promtool for the observability tests (Debian's package via apt, once; a no-op when installed).
+prometheus_started=$SECONDS
+prometheus="$(bash scripts/prometheus.sh)"
+echo "prometheus: $prometheus ready in $((SECONDS - prometheus_started)) s"
 pnpm test

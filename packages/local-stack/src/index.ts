@@ -44,3 +44,23 @@ export { APICURIO_VERSION, KAFKA_VERSION, SCALA_VERSION } from './versions.ts'
 export { renderTestBrokerProperties, startBroker, type TestBroker, type TestBrokerOptions, type TestBrokerPorts } from './broker.ts'
 export { clusterPorts, startCluster, type ClusterNode, type ClusterOptions, type PartitionState, type TestCluster } from './cluster.ts'
 export { clusterNodeEntries, renderClusterNodeProperties, type NodePorts } from './render.ts'
+export {
+  ensurePrometheus,
+  isPrometheusError,
+  parseSampleValue,
+  prometheusConfigOptions,
+  prometheusInstall,
+  prometheusOrSkip,
+  PrometheusError,
+  PROMETHEUS_ERROR_CODES,
+  PROMETHEUS_SCRIPT,
+  renderPrometheusConfig,
+  startPrometheus,
+  type PromAlert,
+  type PrometheusConfigOptions,
+  type PrometheusErrorCode,
+  type PrometheusInstall,
+  type PrometheusOptions,
+  type PromSample,
+  type TestPrometheus,
+} from './prometheus.ts'
