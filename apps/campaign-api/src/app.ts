@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { isContractError, validate, type CampaignCreated, type CampaignUpdated, type TypedPublisher } from '@topiq/contracts'
-import { isKafkaClientError, type Logger } from '@topiq/kafka-core'
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
+import { isKafkaClientError, metricsText, type Logger } from '@topiq/kafka-core'
 import { getProducer } from '@topiq/producer'
 
 export interface CampaignApiOptions {
@@ -23,6 +24,7 @@ class HttpError extends Error {
 }
 
 const MAX_BODY_BYTES = 64 * 1024
+const tracer = trace.getTracer('@topiq/example-campaign-api')
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = []
@@ -76,6 +78,11 @@ export function createCampaignApi(options: CampaignApiOptions): Server {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const correlationId = String(req.headers['x-correlation-id'] ?? randomUUID())
     if (req.method === 'GET' && url.pathname === '/healthz') return send(res, 200, { status: 'ok' })
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+      res.end(metricsText())
+      return
+    }
 
     if (req.method === 'POST' && url.pathname === '/campaigns') {
       const body = await readJson(req)
@@ -103,11 +110,26 @@ export function createCampaignApi(options: CampaignApiOptions): Server {
   }
 
   return createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) return send(res, error.status, error.body)
-      if (isContractError(error)) return send(res, 400, { error: error.message, violations: error.violations })
-      logger.error('request failed', { error: (error as Error).message })
-      send(res, 500, { error: 'internal error' })
+    // A SERVER span per request, continuing the caller's trace (W3C traceparent), so the events a request publishes
+    // (the producer's `send` spans and their traceparent headers) and the worker's `process` spans join its trace.
+    // A no-op unless the app registers an OpenTelemetry SDK; a real service would use @opentelemetry/instrumentation-http.
+    const parent = propagation.extract(context.active(), req.headers)
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    const routeName = path.startsWith('/campaigns/') ? '/campaigns/:id' : path
+    const span = tracer.startSpan(`${req.method ?? 'GET'} ${routeName}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': path, 'http.route': routeName } }, parent)
+    res.once('finish', () => {
+      span.setAttribute('http.response.status_code', res.statusCode)
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR })
+      span.end()
     })
+    context.with(trace.setSpan(parent, span), () =>
+      route(req, res).catch((error: unknown) => {
+        if (error instanceof HttpError) return send(res, error.status, error.body)
+        if (isContractError(error)) return send(res, 400, { error: error.message, violations: error.violations })
+        logger.error('request failed', { error: (error as Error).message })
+        span.recordException(error as Error)
+        send(res, 500, { error: 'internal error' })
+      }),
+    )
   })
 }

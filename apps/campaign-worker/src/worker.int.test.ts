@@ -52,7 +52,7 @@ describe('campaign-worker on the real stack', () => {
   it('exits 0 on SIGTERM with every handled offset committed', async () => {
     for (const id of ['s-1', 's-2', 's-3']) await producer.publish('campaign.created.json', created(id))
     const child = spawn(process.execPath, ['--conditions=@topiq/source', main], {
-      env: { ...process.env, KAFKA_BROKER: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix },
+      env: { ...process.env, KAFKA_BROKER: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, METRICS_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''

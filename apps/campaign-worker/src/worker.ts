@@ -1,9 +1,10 @@
+import { trace } from '@opentelemetry/api'
 import { KafkaConsumerClient, type ConsumerSettings, type MessageOf, type TopicHandlers } from '@topiq/consumer'
-import type { Logger } from '@topiq/kafka-core'
+import { serveMetrics, type Logger } from '@topiq/kafka-core'
 
 export const WORKER_GROUP = 'campaign-worker'
 
-export interface WorkerOptions extends Pick<ConsumerSettings, 'handleSignals' | 'topicPrefix' | 'maxWaitTimeMs'> {
+export interface WorkerOptions extends Pick<ConsumerSettings, 'handleSignals' | 'topicPrefix' | 'maxWaitTimeMs' | 'lagIntervalMs'> {
   logger: Logger
   groupId?: string
   brokers?: string | readonly string[]
@@ -22,7 +23,13 @@ export type WorkerTopic = 'campaign.created.json' | 'campaign.updated.json'
 
 /** The worker's handlers, apart from the consumer so unit tests can drive them (e.g. with @topiq/test-bus). */
 export function campaignHandlers(logger: Logger): TopicHandlers<WorkerTopic> {
-  const where = (m: { topic: string; partition: number; offset: string }) => ({ topic: m.topic, partition: m.partition, offset: m.offset })
+  // trace_id: the handler runs inside the consumer's `process` span, which continues the publisher's trace (from the
+  // event's traceparent header), so a log line can be found from the HTTP request that caused it. Absent without an
+  // OpenTelemetry SDK.
+  const where = (m: { topic: string; partition: number; offset: string }) => {
+    const traceId = trace.getActiveSpan()?.spanContext().traceId
+    return { topic: m.topic, partition: m.partition, offset: m.offset, ...(traceId === undefined ? {} : { trace_id: traceId }) }
+  }
   return {
     'campaign.created.json': (m) => {
       logger.info('campaign created', { ...where(m), ...describeCreated(m) })
@@ -45,6 +52,22 @@ export function createWorker(options: WorkerOptions): KafkaConsumerClient<Worker
     ...(options.topicPrefix === undefined ? {} : { topicPrefix: options.topicPrefix }),
     ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
     ...(options.maxWaitTimeMs === undefined ? {} : { maxWaitTimeMs: options.maxWaitTimeMs }),
+    ...(options.lagIntervalMs === undefined ? {} : { lagIntervalMs: options.lagIntervalMs }),
     handlers: campaignHandlers(logger),
   })
+}
+
+export interface WorkerMetricsOptions {
+  /** METRICS_PORT, default 9464 (the OpenTelemetry Prometheus exporter's port); 0 picks a free one. */
+  port?: number
+  host?: string
+}
+
+/**
+ * GET /metrics (every topiq metric of this process, Prometheus text format) and GET /healthz: 200 only while the
+ * worker is a member of its group with partitions assigned, 503 otherwise (starting, rebalancing, stopped) — what a
+ * readiness probe should ask.
+ */
+export function serveWorkerMetrics(worker: KafkaConsumerClient<WorkerTopic>, options: WorkerMetricsOptions = {}): ReturnType<typeof serveMetrics> {
+  return serveMetrics({ port: options.port ?? 9464, ...(options.host === undefined ? {} : { host: options.host }), healthz: () => worker.inGroup })
 }
