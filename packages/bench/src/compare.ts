@@ -2,12 +2,16 @@
 // ProducerPerformance / ConsumerPerformance side by side on ONE dedicated broker started here with normal JIT flags
 // (the shared stack's broker runs with -XX:TieredStopAtLevel=1), for four patterns: sequential single sends, batches
 // of 100, 1000 concurrent single publishes, consume from the beginning. Each client and pattern runs in its own
-// process (its RSS is its own), rounds rotate the client order, and the table shows medians. See README.md here.
+// process (its RSS is its own), rounds rotate the client order, and the table shows medians. `topiq, OTel SDK` is
+// topiq with the OpenTelemetry SDK registered (tracing on; `topiq` is off): its cost per message is printed at the end.
+// See README.md here.
 //
 // Env: BENCH_ROUNDS (3), BENCH_SEQ (1000), BENCH_BATCH (20000), BENCH_CONC (20000), BENCH_CONSUME (50000),
-// BENCH_RAW_SNAPPY (js | native: the raw kafkajs rows' codec), BENCH_ONLY (comma list of clients), BENCH_PATTERNS,
+// BENCH_RAW_SNAPPY (js | native: the raw kafkajs rows' codec), BENCH_ONLY (comma list of clients: parts of names, or
+// `=name` for exactly that client, e.g. `=topiq,=topiq, OTel SDK`), BENCH_PATTERNS,
 // BENCH_CPU_PROF (dir: node workers write --cpu-prof there), BENCH_BROKER_JVM_OPTS (-XX:+UseG1GC).
 import { execFile, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -51,6 +55,8 @@ const CLIENTS: readonly Client[] = [
   { name: 'raw kafkajs, 7 headers', runner: 'node', patterns: { seq: 'kafkajs+headers', batch100: 'kafkajs+headers' } },
   { name: 'raw kafkajs, no JSON.parse', runner: 'node', patterns: { consume: 'kafkajs' } },
   { name: 'topiq', runner: 'node', patterns: { seq: 'topiq', batch100: 'topiq', conc1000: 'topiq', consume: 'topiq' } },
+  // The same code path with the OpenTelemetry SDK registered as in production (otel-sdk.ts): tracing on vs `topiq` off.
+  { name: 'topiq, OTel SDK', runner: 'node', patterns: { seq: 'topiq-otel', batch100: 'topiq-otel', conc1000: 'topiq-otel', consume: 'topiq-otel' } },
   { name: 'topiq, lingerMs: 0', runner: 'node', patterns: { seq: 'topiq-linger0' } },
   { name: 'topiq, autoCommit: true', runner: 'node', patterns: { consume: 'topiq-autocommit' } },
   { name: '@platformatic/kafka', runner: 'node', patterns: { seq: 'platformatic', batch100: 'platformatic', conc1000: 'platformatic', consume: 'platformatic' } },
@@ -65,12 +71,52 @@ const PATTERN_TITLE: Record<Pattern, string> = {
   conc1000: '1000 concurrent single publishes (1000 callers each awaiting its own; Java: ProducerPerformance, async)',
   consume: 'consume from the beginning of a pre-filled topic (first message → N-th; raw kafkajs: eachBatch + JSON.parse)',
 }
-const only = env['BENCH_ONLY']?.split(',').map((s) => s.trim())
-const clients = CLIENTS.filter((c) => only === undefined || only.some((o) => c.name.includes(o)))
+/** The rows compared by the tracing-cost lines: same client, OpenTelemetry SDK registered (on) or not (off). */
+const TRACING = { on: 'topiq, OTel SDK', off: 'topiq' } as const
+
+/**
+ * BENCH_ONLY, a comma list: an entry selects every client whose name contains it (`topiq`: all topiq rows), or, as
+ * `=name`, exactly the client of that name, which may itself contain commas (`=topiq,=topiq, OTel SDK`: the two
+ * tracing rows only). An entry that selects nothing is an error, not a silently smaller run.
+ */
+function selectClients(list: string | undefined): readonly Client[] {
+  if (list === undefined) return CLIENTS
+  const norm = (s: string) => s.replace(/\s*,\s*/g, ', ').trim()
+  const parts = list.split(',')
+  const chosen = new Set<Client>()
+  for (let i = 0; i < parts.length; i++) {
+    const part = (parts[i] as string).trim()
+    if (part === '') continue
+    if (part.startsWith('=')) {
+      let match: { client: Client; end: number } | undefined // the longest run of parts that names a client
+      for (let j = i; j < parts.length; j++) {
+        const name = norm(parts.slice(i, j + 1).join(',').trim().slice(1))
+        const client = CLIENTS.find((c) => norm(c.name) === name)
+        if (client !== undefined) match = { client, end: j }
+      }
+      if (match === undefined) throw new Error(`BENCH_ONLY: no client is named ${JSON.stringify(part.slice(1).trim())}; clients: ${CLIENTS.map((c) => c.name).join(' | ')}`)
+      chosen.add(match.client)
+      i = match.end
+    } else {
+      const matching = CLIENTS.filter((c) => c.name.includes(part))
+      if (matching.length === 0) throw new Error(`BENCH_ONLY: no client name contains ${JSON.stringify(part)}; clients: ${CLIENTS.map((c) => c.name).join(' | ')}`)
+      for (const c of matching) chosen.add(c)
+    }
+  }
+  return CLIENTS.filter((c) => chosen.has(c))
+}
+const clients = selectClients(env['BENCH_ONLY'])
 
 interface Measured {
   rate: number
   rssMiB: number
+  /** `topiq, OTel SDK`: spans its SDK exported (warm-up included). */
+  spans?: number
+}
+
+/** The spans a `topiq-otel` run must export: one `send` per publish (per publishBatch call), one `process` per record. */
+function expectedSpans(pattern: Pattern, n: number, warmup: number): number {
+  return pattern === 'batch100' ? Math.ceil(n / 100) + Math.ceil(warmup / 100) : n + warmup
 }
 
 /** Peak RSS of a child (VmHWM, polled: it is a high-water mark, so the last reading before exit is the peak). */
@@ -135,7 +181,14 @@ async function measure(tools: Tools, client: Client, pattern: Pattern): Promise<
     const flags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${id}-${pattern}-${Date.now()}.cpuprofile`]
     const r = await runChild(process.execPath, ['--conditions=@topiq/source', ...flags, join(HERE, 'node-worker.ts'), JSON.stringify(spec)], `${client.name} ${pattern}`)
     const result = lastJson(r.stdout)
-    return { rate: result.msgs / result.seconds, rssMiB: r.rssMiB }
+    if (id !== 'topiq-otel') return { rate: result.msgs / result.seconds, rssMiB: r.rssMiB }
+    // Tracing on must have traced: a run whose SDK exported nothing would compare two tracing-off runs.
+    const spans = result.spans ?? 0
+    if (spans === 0) throw new Error(`${client.name} ${pattern}: the OpenTelemetry SDK exported 0 spans, so tracing was not on and the comparison would measure nothing`)
+    if ((result.otelMetrics ?? 0) === 0) throw new Error(`${client.name} ${pattern}: no topiq metric reached the OpenTelemetry MeterProvider`)
+    const expected = expectedSpans(pattern, n, warmup)
+    if (spans !== expected) log(`warning: ${client.name} ${pattern} exported ${spans} spans, expected ${expected} (the BatchSpanProcessor drops spans beyond its queue of 2048)`)
+    return { rate: result.msgs / result.seconds, rssMiB: r.rssMiB, spans }
   }
   if (client.runner === 'python') {
     const r = await runChild(tools.python, [join(ROOT, 'packages/bench/python/confluent_bench.py'), JSON.stringify(spec)], `${client.name} ${pattern}`)
@@ -254,9 +307,14 @@ try {
   for (const prefix of prefixes) await createTestTopics(brokers, prefix, [TOPIC])
   log(`created ${prefixes.size} topics (3 partitions each)`)
   if (PATTERNS.includes('consume')) {
-    log(`pre-filling the consume topic with ${SIZES.consume} events (topiq publishBatch of 500: 7 headers, snappy)`)
+    // Each record carries a W3C traceparent, as the events of a traced producer do: the `topiq, OTel SDK` consumer
+    // row pays for extracting it and for parenting and linking its `process` spans (the others carry it unread).
+    log(`pre-filling the consume topic with ${SIZES.consume} events (topiq publishBatch of 500: 7 headers + traceparent, snappy)`)
     const producer = new KafkaProducerClient({ brokers, topicPrefix: prefixOf(run, CLIENTS[0] as Client, 'consume'), clientId: 'bench', logger: silentLogger, env: {} })
-    for (let i = 0; i < SIZES.consume; i += 500) await producer.publishBatch(TOPIC, Array.from({ length: Math.min(500, SIZES.consume - i) }, (_, j) => benchmarkEvent(i + j)))
+    for (let i = 0; i < SIZES.consume; i += 500) {
+      const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`
+      await producer.publishBatch(TOPIC, Array.from({ length: Math.min(500, SIZES.consume - i) }, (_, j) => benchmarkEvent(i + j)), { headers: { traceparent } })
+    }
     await producer.close()
   }
 
@@ -269,7 +327,7 @@ try {
         const m = await measure(tools, client, pattern)
         const key = `${client.name}|${pattern}`
         results.set(key, [...(results.get(key) ?? []), m])
-        log(`round ${round + 1}/${ROUNDS} ${pattern.padEnd(8)} ${client.name.padEnd(34)} ${Math.round(m.rate).toString().padStart(7)} msg/s  RSS ${m.rssMiB.toFixed(0)} MiB  (load ${loadavg()[0]?.toFixed(2)})`)
+        log(`round ${round + 1}/${ROUNDS} ${pattern.padEnd(8)} ${client.name.padEnd(34)} ${Math.round(m.rate).toString().padStart(7)} msg/s  RSS ${m.rssMiB.toFixed(0)} MiB${m.spans === undefined ? '' : `  spans ${m.spans}`}  (load ${loadavg()[0]?.toFixed(2)})`)
       }
     }
   }
@@ -310,6 +368,20 @@ try {
   console.log(`- batch 100: topiq / raw kafkajs with the same headers = ${ratio('topiq|batch100', 'raw kafkajs, 7 headers|batch100').toFixed(2)}× (≥ 0.95×); / raw kafkajs without = ${ratio('topiq|batch100', 'raw kafkajs|batch100').toFixed(2)}× (≥ 0.8×)`)
   console.log(`- consume: topiq (validating) / raw kafkajs eachBatch + JSON.parse = ${ratio('topiq|consume', 'raw kafkajs|consume').toFixed(2)}× (≥ 0.9×)`)
   console.log(`- sequential: topiq (linger on) / raw kafkajs = ${ratio('topiq|seq', 'raw kafkajs|seq').toFixed(2)}× (≥ 0.9×)`)
+  const traced = PATTERNS.filter((p) => medians.has(`${TRACING.on}|${p}`) && medians.has(`${TRACING.off}|${p}`))
+  if (traced.length > 0) {
+    console.log(`\ntracing cost (medians; on: \`${TRACING.on}\`, SDK registered, BatchSpanProcessor and metric reader on discarding exporters; off: \`${TRACING.off}\`, no SDK):`)
+    for (const p of traced) {
+      const on = medians.get(`${TRACING.on}|${p}`) as number
+      const off = medians.get(`${TRACING.off}|${p}`) as number
+      const us = (1 / on - 1 / off) * 1e6
+      const spans = (results.get(`${TRACING.on}|${p}`) ?? []).map((m) => m.spans ?? 0)
+      const [low, high] = [Math.min(...spans), Math.max(...spans)]
+      console.log(
+        `- ${p}: OTel SDK on vs off: ${Math.round(on)} vs ${Math.round(off)} msg/s = ${(on / off).toFixed(2)}×, ${us < 0 ? '-' : '+'}${Math.abs(us).toFixed(Math.abs(us) < 10 ? 2 : 1)} µs per message (spans exported per run: ${low === high ? low : `${low}–${high}`})`,
+      )
+    }
+  }
 } finally {
   log('stopping the dedicated broker')
   await stop()

@@ -1,5 +1,6 @@
 // One client, one pattern, one process (so RSS, GC and JIT belong to that client alone): started by compare.ts with
-// a JSON spec as its only argument; prints one JSON line `{"msgs": n, "seconds": s}` on stdout.
+// a JSON spec as its only argument; prints one JSON line `{"msgs": n, "seconds": s}` on stdout (`topiq-otel`: with
+// `spans` and `otelMetrics`, what the registered OpenTelemetry SDK recorded).
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka'
@@ -17,6 +18,8 @@ const spec = JSON.parse(process.argv[2] ?? '{}') as WorkerSpec
 muteKafkajsTimeoutWarning()
 const physical = spec.prefix + TOPIC
 const template = headerTemplate(TOPIC, 'bench')
+// `topiq-otel`: topiq's own code path, with the OpenTelemetry SDK registered first (tracing on); `topiq` is tracing off.
+const otel = spec.client === 'topiq-otel' ? (await import('./otel-sdk.ts')).registerOtelSdk() : undefined
 
 /** A way to send: one event, or a batch of them; each resolves once acknowledged (acks=all). */
 interface Sender {
@@ -95,6 +98,7 @@ function sender(client: ProduceClient): Promise<Sender> {
     case 'kafkajs+headers':
       return kafkajsSender(true)
     case 'topiq':
+    case 'topiq-otel':
       return topiqSender()
     case 'topiq-linger0':
       return topiqSender(0)
@@ -173,7 +177,7 @@ async function consume(): Promise<WorkerResult> {
     await consumer.disconnect()
     return result
   }
-  if (spec.client === 'topiq' || spec.client === 'topiq-autocommit') {
+  if (spec.client === 'topiq' || spec.client === 'topiq-otel' || spec.client === 'topiq-autocommit') {
     const consumer = new KafkaConsumerClient({
       ...(spec.client === 'topiq-autocommit' ? { autoCommit: true } : {}),
       topics: [TOPIC],
@@ -207,5 +211,6 @@ async function consume(): Promise<WorkerResult> {
 }
 
 const result = spec.pattern === 'consume' ? await consume() : await produce(spec.client as ProduceClient)
+const telemetry = otel === undefined ? {} : await otel.finish() // after the clock, and after the client closed
 const snappy = spec.client.startsWith('kafkajs') ? spec.rawSnappy : spec.client.startsWith('topiq') ? loadSnappyBlocks().implementation : 'wasm'
-process.stdout.write(`${JSON.stringify({ ...result, snappy })}\n`)
+process.stdout.write(`${JSON.stringify({ ...result, ...telemetry, snappy })}\n`)

@@ -2,8 +2,8 @@
 export const TOPIC = 'campaign.created.json'
 
 export type Pattern = 'seq' | 'batch100' | 'conc1000' | 'consume'
-export type ProduceClient = 'kafkajs' | 'kafkajs+headers' | 'topiq' | 'topiq-linger0' | 'platformatic'
-export type ConsumeClient = 'kafkajs' | 'kafkajs+parse' | 'topiq' | 'topiq-autocommit' | 'platformatic'
+export type ProduceClient = 'kafkajs' | 'kafkajs+headers' | 'topiq' | 'topiq-otel' | 'topiq-linger0' | 'platformatic'
+export type ConsumeClient = 'kafkajs' | 'kafkajs+parse' | 'topiq' | 'topiq-otel' | 'topiq-autocommit' | 'platformatic'
 
 export interface WorkerSpec {
   client: ProduceClient | ConsumeClient
@@ -22,4 +22,8 @@ export interface WorkerSpec {
 export interface WorkerResult {
   msgs: number
   seconds: number
+  /** `topiq-otel` only: spans the (discarding) exporter received, warm-up included, after a forceFlush. */
+  spans?: number
+  /** `topiq-otel` only: OpenTelemetry metrics with data points at a final collect (the instruments did record). */
+  otelMetrics?: number
 }
