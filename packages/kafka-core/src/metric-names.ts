@@ -116,7 +116,7 @@ export const METRICS = {
     prometheus: 'topiq_consumer_in_group',
     kind: 'gauge',
     unit: '1',
-    help: '1 while this consumer is a member of its group with an assignment, else 0 (what /healthz reports).',
+    help: '1 while this consumer is a member of its group (joined, its assignment received — empty for an idle extra member), else 0 (what /healthz reports).',
     labels: ['group'],
   },
 } as const satisfies Record<string, MetricSpec>
