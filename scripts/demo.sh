@@ -35,7 +35,8 @@ step "topiq topics create (every topic in schemas/ + dead-letter topics)"
 pnpm -s topiq topics create
 
 step "starting campaign-worker and campaign-api"
-node --conditions=@topiq/source apps/campaign-worker/src/main.ts >"$work/worker.log" 2>&1 &
+# METRICS_PORT=0: a free port for the worker's /metrics and /healthz (its first log line says which).
+METRICS_PORT=0 KAFKA_LAG_INTERVAL_MS=1000 node --conditions=@topiq/source apps/campaign-worker/src/main.ts >"$work/worker.log" 2>&1 &
 pids+=($!)
 PORT="$API_PORT" node --conditions=@topiq/source apps/campaign-api/src/main.ts >"$work/api.log" 2>&1 &
 pids+=($!)
@@ -68,6 +69,12 @@ for _ in $(seq 1 30); do
 done
 cat "$work/lag.txt"
 grep -Eq '^total +0$' "$work/lag.txt" || { echo "lag did not reach 0"; exit 1; }
+
+step "worker /metrics: consumer lag and handled events, as Prometheus scrapes them"
+metrics_url=$(grep -o '"metrics":"[^"]*"' "$work/worker.log" | head -n1 | cut -d'"' -f4)
+sleep 1.5 # one lag sample after the last commit
+curl -fsS "$metrics_url" | grep -E '^topiq_(consumer_lag|consume_messages_total\{[^}]*outcome="handled"|consumer_in_group)' \
+  || { echo "no topiq metrics at $metrics_url"; exit 1; }
 
 step "stopping the worker with SIGTERM (commits, leaves the group, exits 0)"
 kill -TERM "${pids[0]}"; wait "${pids[0]}" && echo "worker exited with code 0"
