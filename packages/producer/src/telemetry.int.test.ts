@@ -12,8 +12,8 @@ import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace'
 import { KafkaConsumerClient, type CommonConsumerOptions } from '@topiq/consumer'
 import { isContractError, topicMetadata, type EventMap } from '@topiq/contracts'
-import { ATTR, METER_NAME, METRICS, metricsText, silentLogger, SPAN_EVENT } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix } from '@topiq/kafka-core/testing'
+import { ATTR, METER_NAME, METRICS, metricsText, partitionAssigners, physicalTopic, silentLogger, SPAN_EVENT } from '@topiq/kafka-core'
+import { createTestTopics, deleteTestTopics, rawKafka, readMessages, uniquePrefix } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient, type PublishResult } from './producer.ts'
@@ -398,6 +398,48 @@ describe('consumer lag (topiq_consumer_lag)', () => {
     expect(lagOf(options.groupId)).toBeUndefined() // a stopped member's series are gone
     expect(series('topiq_consumer_in_group', { group: options.groupId })).toBeUndefined()
     expect(consumer.inGroup).toBe(false)
+  })
+})
+
+describe('consumer lag across a rebalance', () => {
+  /** The partitions with a topiq_consumer_lag series for `group`, one entry per series line. */
+  const lagPartitions = (group: string): number[] =>
+    metricsText()
+      .split('\n')
+      .filter((l) => l.startsWith(`topiq_consumer_lag{group="${group}",`))
+      .map((l) => Number(/partition="(\d+)"/.exec(l)?.[1]))
+      .sort()
+
+  // Partitions that move to another member leave this member's series; otherwise two processes would both export a
+  // series for one partition (a stale one from the old owner) and a dashboard summing lag would count it twice. The
+  // other member is a plain kafkajs consumer with the same assignors, so this process's series are the topiq
+  // member's alone and must follow its assignment.
+  it('a member reports exactly the partitions it owns while another member joins and leaves', { timeout: 120_000 }, async () => {
+    const options = consumerOptions('rebalance')
+    const first = new KafkaConsumerClient({ ...options, topics: [CREATED], lagIntervalMs: 200, messageHandler: () => undefined })
+    consumers.push(first)
+    const owned = () => [...(first.assignment()[CREATED] ?? [])].sort()
+    await first.start({ blocking: false })
+    await waitFor(() => first.inGroup && lagPartitions(options.groupId).length === 3, 'the member to report lag for 3 partitions')
+    expect(lagPartitions(options.groupId)).toEqual([0, 1, 2])
+
+    const other = rawKafka(brokers).consumer({ groupId: options.groupId, partitionAssigners: partitionAssigners(), heartbeatInterval: 1_000 })
+    await other.connect()
+    await other.subscribe({ topic: physicalTopic(prefix, CREATED), fromBeginning: true })
+    await other.run({ eachMessage: async () => undefined })
+    try {
+      await waitFor(() => owned().length > 0 && owned().length < 3, 'the plain member to take partitions', 60_000)
+      await waitFor(() => JSON.stringify(lagPartitions(options.groupId)) === JSON.stringify(owned()) || undefined, 'the series to follow the new assignment')
+      await new Promise((r) => setTimeout(r, 600)) // and stay so over a few samples
+      expect(lagPartitions(options.groupId), 'the series of the partitions the member still owns, and only those').toEqual(owned())
+    } finally {
+      await other.disconnect()
+    }
+    await waitFor(() => owned().length === 3, 'the member to take the 3 partitions back', 60_000)
+    await waitFor(() => lagPartitions(options.groupId).length === 3 || undefined, 'the series of 3 partitions again')
+    expect(lagPartitions(options.groupId)).toEqual([0, 1, 2])
+    await first.stop()
+    expect(lagPartitions(options.groupId)).toEqual([])
   })
 })
 
