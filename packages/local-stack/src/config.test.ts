@@ -137,6 +137,8 @@ describe('formatEnvExports', () => {
   it('lists every broker of a cluster, node 1 first, and quotes the password for the shell', () => {
     const text = formatEnvExports(connectionInfo(withBrokers(stackConfig({ TOPIQ_STACK_SCRAM_PASSWORD: "it's" }, HOME), 3)))
     expect(text.split('\n')).toEqual([
+      'export KAFKA_BROKER=127.0.0.1:29092,127.0.0.1:29192,127.0.0.1:29195',
+      'export SCHEMA_REGISTRY_URL=http://127.0.0.1:8081/apis/ccompat/v7',
       'export TOPIQ_KAFKA_BROKERS=127.0.0.1:29092,127.0.0.1:29192,127.0.0.1:29195',
       'export TOPIQ_KAFKA_SASL_BROKERS=127.0.0.1:29093,127.0.0.1:29193,127.0.0.1:29196',
       'export TOPIQ_KAFKA_SASL_MECHANISM=scram-sha-256',

@@ -231,6 +231,9 @@ export function connectionInfo(cfg: StackConfig = stackConfig()): ConnectionInfo
 /** `topiq-stack env`: the connection settings as shell exports (every broker of a cluster, node 1 first). */
 export function formatEnvExports(info: ConnectionInfo): string {
   return [
+    // What the topiq libraries and CLI read, so `eval "$(pnpm stack env)"` points them at this stack.
+    `export KAFKA_BROKER=${info.brokers.join(',')}`,
+    `export SCHEMA_REGISTRY_URL=${info.registryUrl}`,
     `export TOPIQ_KAFKA_BROKERS=${info.brokers.join(',')}`,
     `export TOPIQ_KAFKA_SASL_BROKERS=${info.saslBrokers.join(',')}`,
     `export TOPIQ_KAFKA_SASL_MECHANISM=${info.scram.mechanism}`,
