@@ -35,7 +35,8 @@ ${COMMON}`,
   topics: `Usage: topiq topics create|list [--brokers ...] [--prefix ...]
 
   create   creates each topic in schemas/ (partitions, replication and config from its x-kafka block) and its
-           dead-letter topic <domain>.<action>-dlq.json; topics that exist are left as they are (idempotent)
+           dead-letter topic <domain>.<action>-dlq.json; topics that exist are left as they are (idempotent).
+           Without x-kafka.replicationFactor a topic gets min(3, brokers in the cluster) replicas
   list     one row per planned topic: exists or missing, partitions
 
 ${COMMON}`,
@@ -125,8 +126,8 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     case 'topics': {
       const ctx = connectionContext(values)
       if (sub === 'create') {
-        const { created, existing } = await topicsCreate(ctx)
-        for (const t of created) out(`created  ${t}`)
+        const { created, existing, replicationFactor } = await topicsCreate(ctx)
+        for (const t of created) out(`created  ${t}  (replication factor ${replicationFactor[t] ?? '?'})`)
         for (const t of existing) out(`exists   ${t}`)
         out(`${created.length} created, ${existing.length} already existed (brokers ${ctx.connection.brokers.join(',')})`)
         return EXIT.ok

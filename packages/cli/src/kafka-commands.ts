@@ -14,6 +14,7 @@ import {
   translateKafkaError,
   type Admin,
   type Logger,
+  type ProvisionResult,
   type ResolvedConnection,
 } from '@topiq/kafka-core'
 
@@ -44,7 +45,7 @@ export interface TopicRow {
 }
 
 /** The Python guide's create-topics.sh: every topic in schemas/ plus its dead-letter topic. Idempotent. */
-export async function topicsCreate(ctx: KafkaCommandContext): Promise<{ created: string[]; existing: string[] }> {
+export async function topicsCreate(ctx: KafkaCommandContext): Promise<ProvisionResult> {
   return withAdmin(ctx, (admin) => provisionTopics(admin, topicPlan(ctx.prefix)))
 }
 

@@ -21,6 +21,7 @@ export type Framing = (typeof FRAMINGS)[number]
 /** The `x-kafka` keyword of a topic schema: the one place topic metadata lives. */
 export interface TopicMetadataInput {
   partitions?: number
+  /** Unset: as many replicas as the cluster has brokers, up to 3, decided when the topic is created. */
   replicationFactor?: number
   /** Top-level required property whose value becomes the message key. */
   key?: string
@@ -32,7 +33,8 @@ export interface TopicMetadataInput {
 
 export interface TopicMetadata {
   partitions: number
-  replicationFactor: number
+  /** Absent when the schema does not set it: provisioning resolves it from the cluster (min(3, brokers)). */
+  replicationFactor?: number
   key: string | null
   compatibility: CompatibilityLevel
   framing: Framing
@@ -43,7 +45,6 @@ export const METADATA_KEYWORD = 'x-kafka'
 
 const DEFAULTS = {
   partitions: 3, // room for a consumer group of three without resizing the topic
-  replicationFactor: 1, // the local stack has one broker; production overrides per schema
   compatibility: 'BACKWARD', // consumers on the new schema can read old events: the registry's default
   framing: 'json', // readable by any client without a registry; `registry` is opted into per topic
 } as const
@@ -63,7 +64,7 @@ export function readTopicMetadata(file: string, schema: Record<string, unknown>)
   for (const key of Object.keys(raw)) {
     if (!KNOWN.has(key)) fail(`has unknown field "${key}" (known: ${[...KNOWN].join(', ')})`)
   }
-  const int = (name: string, fallback: number): number => {
+  const int = (name: string, fallback?: number): number => {
     const value = raw[name] ?? fallback
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
       return fail(`.${name} must be an integer ≥ 1, got ${JSON.stringify(value)}`)
@@ -98,9 +99,19 @@ export function readTopicMetadata(file: string, schema: Record<string, unknown>)
   if (!isRecord(config) || Object.values(config).some((v) => typeof v !== 'string')) {
     fail('.config must be an object of string values (Kafka topic configs such as "retention.ms": "604800000")')
   }
+  // No default: a number baked in here is wrong for some cluster (1 loses data on a production cluster, 3 cannot be
+  // created on the one-broker local stack), so an unset factor is resolved from the cluster at provisioning time.
+  const replicationFactor = raw['replicationFactor'] == null ? undefined : int('replicationFactor')
+  const minIsr = (config as Record<string, unknown>)['min.insync.replicas']
+  if (replicationFactor !== undefined && typeof minIsr === 'string' && Number(minIsr) > replicationFactor) {
+    fail(
+      `.config["min.insync.replicas"] is ${minIsr}, more than .replicationFactor ${replicationFactor}: ` +
+        'acks=all writes could never be acknowledged; lower min.insync.replicas or raise replicationFactor',
+    )
+  }
   return {
     partitions: int('partitions', DEFAULTS.partitions),
-    replicationFactor: int('replicationFactor', DEFAULTS.replicationFactor),
+    ...(replicationFactor === undefined ? {} : { replicationFactor }),
     key: key as string | null,
     compatibility: compatibility as CompatibilityLevel,
     framing: framing as Framing,

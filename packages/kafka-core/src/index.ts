@@ -12,7 +12,7 @@ export { HEADER, CONTENT_TYPE, MAGIC_BYTE, encodeJson, encodeWire, decodeValue, 
 export type { DecodedValue, RawHeaders } from './serialization.ts'
 export { RegistryClient, SchemaIdVerifier, definitionRefs, definitionSubjectOf, registryAjv, sameJson, subjectOf } from './registry.ts'
 export type { DefinitionSource, ResolvedSchema, SchemaIdLookup, SchemaIdVerifierOptions, SchemaReference, SchemaVersionRef } from './registry.ts'
-export { resolveTopicPrefix, physicalTopic, logicalTopic, topicPlan, provisionTopics, missingTopics } from './topics.ts'
+export { resolveTopicPrefix, physicalTopic, logicalTopic, topicPlan, provisionTopics, missingTopics, resolveReplicationFactor, DEFAULT_MAX_REPLICATION_FACTOR } from './topics.ts'
 export type { TopicPlan, ProvisionResult } from './topics.ts'
 export {
   ASSIGNOR_NAMES,

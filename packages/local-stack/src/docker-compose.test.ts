@@ -10,6 +10,8 @@ import { APICURIO_VERSION, KAFKA_VERSION } from './versions.ts'
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..')
 const schemasDir = join(repoRoot, 'schemas')
+/** docker-compose.yml runs one Kafka broker (KAFKA_DEFAULT_REPLICATION_FACTOR 1). */
+const COMPOSE_BROKERS = 1
 
 interface Service {
   image?: string
@@ -62,15 +64,21 @@ function listenerMap(value: string | undefined): Record<string, string> {
   return out
 }
 
-/** The topics the schemas ask for: `<file>` and `<domain>.<action>-dlq.json`, with x-kafka.partitions (default 3). */
-function expectedTopics(): Map<string, { partitions: number; config: Record<string, string> }> {
-  const out = new Map<string, { partitions: number; config: Record<string, string> }>()
+/**
+ * The topics the schemas ask for: `<file>` and `<domain>.<action>-dlq.json`, with x-kafka.partitions (default 3) and
+ * x-kafka.replicationFactor; unset, what `topiq topics create` resolves on compose's one broker: min(3, 1) = 1.
+ */
+function expectedTopics(): Map<string, { partitions: number; replicationFactor: number; config: Record<string, string> }> {
+  const out = new Map<string, { partitions: number; replicationFactor: number; config: Record<string, string> }>()
   for (const file of readdirSync(schemasDir).filter((f) => f.endsWith('.json')).sort()) {
-    const schema = JSON.parse(readFileSync(join(schemasDir, file), 'utf8')) as { 'x-kafka'?: { partitions?: number; config?: Record<string, string> } }
+    const schema = JSON.parse(readFileSync(join(schemasDir, file), 'utf8')) as {
+      'x-kafka'?: { partitions?: number; replicationFactor?: number; config?: Record<string, string> }
+    }
     const partitions = schema['x-kafka']?.partitions ?? 3
+    const replicationFactor = schema['x-kafka']?.replicationFactor ?? Math.min(3, COMPOSE_BROKERS)
     const [domain, action, format] = file.split('.')
-    out.set(file, { partitions, config: schema['x-kafka']?.config ?? {} })
-    out.set(`${String(domain)}.${String(action)}-dlq.${String(format)}`, { partitions, config: {} })
+    out.set(file, { partitions, replicationFactor, config: schema['x-kafka']?.config ?? {} })
+    out.set(`${String(domain)}.${String(action)}-dlq.${String(format)}`, { partitions, replicationFactor, config: {} })
   }
   return out
 }
@@ -153,7 +161,7 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(registry.healthcheck?.test)).toContain('/apis/ccompat/v7/subjects')
   })
 
-  it('creates exactly the topics of schemas/*.json and their dead-letter topics, with x-kafka.partitions', () => {
+  it('creates exactly the topics of schemas/*.json and their dead-letter topics, with x-kafka.partitions and replication', () => {
     const topics = service('topics')
     expect(topics.depends_on).toMatchObject({ kafka: { condition: 'service_healthy' } })
     const calls = createCalls(topics)
@@ -165,7 +173,7 @@ describe('docker-compose.yml', () => {
       expect(c.partitions, c.topic).toBe(want?.partitions)
       expect(c.args, c.topic).toContain('--if-not-exists')
       expect(flag(c.args, '--bootstrap-server'), c.topic).toBe('kafka:9092')
-      expect(flag(c.args, '--replication-factor'), c.topic).toBe('1')
+      expect(flag(c.args, '--replication-factor'), c.topic).toBe(String(want?.replicationFactor))
       const configs = c.args.flatMap((a, i) => (a === '--config' ? [c.args[i + 1] ?? ''] : []))
       expect(configs.sort(), c.topic).toEqual(Object.entries(want?.config ?? {}).map(([k, v]) => `${k}=${v}`).sort())
     }

@@ -407,18 +407,17 @@ describe('pnpm stack up --brokers 3 (real CLI, own dir and ports 39700–39710, 
     }
   }, 90_000)
 
-  // `topiq topics create` takes each topic's replication from its schema's x-kafka block, whose default is 1
-  // (packages/codegen/src/metadata.ts: "the local stack has one broker"), not the broker's default.replication.factor.
-  // So on this stack the project's own topics get ONE copy. acks=all still succeeds on them: Kafka 4.x caps the
-  // effective min.insync.replicas (2) at the replica count (Partition.effectiveMinIsr). If the schemas' default
-  // starts following the broker's default, expect 3 here (and update the README's `--brokers 3` section).
-  it('`topiq topics create` on this stack: topics get the schemas\' replication factor (1), acks=all works on them', async () => {
+  // `topiq topics create` gives a topic whose schema sets no x-kafka.replicationFactor (none of schemas/ does)
+  // min(3, brokers) replicas, asked of the cluster when it runs: 3 on this stack, each in sync. min.insync.replicas
+  // is the broker's 2, so acks=all needs the leader and a follower.
+  it('`topiq topics create` on this stack: topics without x-kafka.replicationFactor get 3 replicas, acks=all works on them', async () => {
     const prefix = `stack-cluster-${runId}.`
     const r = await runNode('packages/cli/src/cli.ts', ['topics', 'create', '--brokers', PLAIN.join(','), '--prefix', prefix], 90_000)
     console.info(`[stack-cluster] topiq topics create: ${show(r)}`)
     expect(r.code, show(r)).toBe(0)
-    const created = [...r.stdout.matchAll(/^created {2}(\S+)$/gm)].map((m) => m[1] ?? '')
+    const created = [...r.stdout.matchAll(/^created {2}(\S+) {2}\(replication factor 3\)$/gm)].map((m) => m[1] ?? '')
     expect(created.length).toBeGreaterThan(0)
+    // Every created line matched (each with factor 3): the total printed is the count of those lines.
     expect(r.stdout).toContain(`${created.length} created, 0 already existed (brokers ${PLAIN.join(',')})`)
     const client = kafka({ brokers: PLAIN })
     await withAdmin(client, async (admin) => {
@@ -430,7 +429,7 @@ describe('pnpm stack up --brokers 3 (real CLI, own dir and ports 39700–39710, 
         for (const p of ps) expect(p.isr, `${t}/${p.partition}`).toEqual(p.replicas)
       }
       console.info(`[stack-cluster] replicas per partition of the topics \`topiq topics create\` made: ${JSON.stringify(rf)}`)
-      expect(Object.values(rf).flat()).toEqual(created.map(() => 1))
+      expect(Object.values(rf).flat()).toEqual(created.map(() => 3))
       expect(await topicConfig(admin, created[0] ?? '', 'min.insync.replicas')).toBe('2')
     })
     const producer = client.producer({ createPartitioner: Partitioners.DefaultPartitioner })

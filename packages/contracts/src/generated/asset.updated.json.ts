@@ -22,7 +22,6 @@ export const topic = "asset.updated.json" as const
 
 export const metadata = {
   "partitions": 3,
-  "replicationFactor": 1,
   "key": "asset_id",
   "compatibility": "BACKWARD",
   "framing": "registry",

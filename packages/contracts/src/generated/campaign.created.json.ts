@@ -31,7 +31,6 @@ export const topic = "campaign.created.json" as const
 
 export const metadata = {
   "partitions": 3,
-  "replicationFactor": 1,
   "key": "campaign_id",
   "compatibility": "BACKWARD",
   "framing": "json",

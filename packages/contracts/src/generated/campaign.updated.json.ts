@@ -24,7 +24,6 @@ export const topic = "campaign.updated.json" as const
 
 export const metadata = {
   "partitions": 3,
-  "replicationFactor": 1,
   "key": "campaign_id",
   "compatibility": "BACKWARD",
   "framing": "json",
