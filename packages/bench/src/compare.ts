@@ -293,7 +293,9 @@ const stop = async () => {
   await broker?.stop().catch(() => undefined)
   rmSync(dir, { recursive: true, force: true })
 }
+// Ctrl-C, or a SIGTERM from `timeout`/CI: stop the dedicated broker before exiting, never leave its JVM behind.
 process.once('SIGINT', () => void stop().then(() => process.exit(130)))
+process.once('SIGTERM', () => void stop().then(() => process.exit(143)))
 try {
   broker = await startBroker({ ports: PORTS, dir: join(dir, 'broker'), env: { ...env, TOPIQ_KAFKA_JVM_OPTS: jvmOpts }, log })
   const brokers = [...broker.brokers]
