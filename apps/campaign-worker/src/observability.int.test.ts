@@ -15,7 +15,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace'
 import { createCampaignApi } from '@topiq/example-campaign-api'
 import { jsonLogger, silentLogger } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, uniquePrefix } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, uniquePrefix, waitFor } from '@topiq/kafka-core/testing'
 import { connectionInfo, ensurePrometheus, startPrometheus } from '@topiq/local-stack'
 import { KafkaProducerClient } from '@topiq/producer'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -42,15 +42,6 @@ let api: ReturnType<typeof createCampaignApi>
 let apiUrl = ''
 let metrics: Awaited<ReturnType<typeof serveWorkerMetrics>>
 
-async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 async function postCampaign(name: string, headers: Record<string, string> = {}): Promise<{ campaign_id: string }> {
   const res = await fetch(`${apiUrl}/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ name }) })

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { jsonLogger, silentLogger } from '@topiq/kafka-core'
-import { committedOffsets, createTestTopics, deleteTestTopics, endOffsets, uniquePrefix } from '@topiq/kafka-core/testing'
+import { committedOffsets, createTestTopics, deleteTestTopics, endOffsets, uniquePrefix, waitFor } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { KafkaProducerClient } from '@topiq/producer'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,13 +14,6 @@ let producer: KafkaProducerClient
 
 const created = (id: string) => ({ campaign_id: id, name: `Campaign ${id}`, created_at: new Date().toISOString() })
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 beforeAll(async () => {
   await createTestTopics(brokers, prefix, ['campaign.created.json', 'campaign.updated.json'])

@@ -124,3 +124,17 @@ export function benchmarkEvent(i: number): EventMap['campaign.created.json'] {
 export function resetMetrics(): void {
   metricsRegistry.reset()
 }
+
+/**
+ * Polls `check` every `intervalMs` until it returns something other than undefined or false, and resolves with it;
+ * rejects after `timeoutMs`, naming `what`.
+ */
+export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, intervalMs))
+  }
+}

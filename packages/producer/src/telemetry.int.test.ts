@@ -13,7 +13,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type Readabl
 import { KafkaConsumerClient, type CommonConsumerOptions } from '@topiq/consumer'
 import { isContractError, topicMetadata, type EventMap } from '@topiq/contracts'
 import { ATTR, METER_NAME, METRICS, metricsText, partitionAssigners, physicalTopic, silentLogger, SPAN_EVENT } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, rawKafka, readMessages, uniquePrefix } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, rawKafka, readMessages, uniquePrefix, waitFor } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient, type PublishResult } from './producer.ts'
@@ -57,15 +57,6 @@ function consumerOptions(label: string): CommonConsumerOptions {
   return { groupId: `telemetry-${runId}-${label}`, brokers, topicPrefix: prefix, handleSignals: false, logger: silentLogger, env: {}, heartbeatIntervalMs: 1_000 }
 }
 
-async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 async function finishedSpans(): Promise<ReadableSpan[]> {
   await tracerProvider.forceFlush()
