@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { isTopicName, validate } from '@topiq/contracts'
 import {
-  createKafka,
+  createTransport,
   decodeHeaders,
   decodeValue,
   isKafkaClientError,
@@ -12,10 +12,11 @@ import {
   topicPlan,
   topicsNotFound,
   translateKafkaError,
-  type Admin,
+  type KafkaMessage,
   type Logger,
   type ProvisionResult,
   type ResolvedConnection,
+  type TransportAdmin,
 } from '@topiq/kafka-core'
 
 export interface KafkaCommandContext {
@@ -24,8 +25,8 @@ export interface KafkaCommandContext {
   logger: Logger
 }
 
-async function withAdmin<T>(ctx: KafkaCommandContext, work: (admin: Admin) => Promise<T>, topic?: string): Promise<T> {
-  const admin = createKafka(ctx.connection, ctx.logger, { retries: 2 }).admin()
+async function withAdmin<T>(ctx: KafkaCommandContext, work: (admin: TransportAdmin) => Promise<T>, topic?: string): Promise<T> {
+  const admin = createTransport(ctx.connection, ctx.logger, { retries: 2 }).admin()
   try {
     await admin.connect()
     return await work(admin)
@@ -117,58 +118,45 @@ export interface TailOptions {
 /** Prints decoded messages as they arrive; invalid ones are shown with their problems, never skipped. */
 export async function tail(ctx: KafkaCommandContext, options: TailOptions): Promise<number> {
   const physical = physicalTopic(ctx.prefix, options.topic)
-  const kafka = createKafka(ctx.connection, ctx.logger, { retries: 2 })
-  const consumer = kafka.consumer({
+  const transport = createTransport(ctx.connection, ctx.logger, { retries: 2 })
+  const consumer = transport.consumer({
     // Without --group, a throwaway group that commits nothing, so tailing never moves anyone's offsets.
     groupId: options.group ?? `topiq-tail-${randomBytes(4).toString('hex')}`,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxWaitTimeInMs: 500,
+    partitionAssigners: ['range', 'roundrobin'],
   })
   let seen = 0
   const errorContext = { brokers: ctx.connection.brokers, brokerSource: ctx.connection.brokerSource, topic: physical }
   try {
     await consumer.connect()
-    const admin = kafka.admin()
+    const admin = transport.admin()
     await admin.connect()
     const missing = await missingTopics(admin, [physical]).finally(() => admin.disconnect())
     if (missing.length > 0) throw topicsNotFound(missing, ctx.connection.brokers, { topicPrefix: ctx.prefix })
-    await consumer.subscribe({ topic: physical, fromBeginning: options.fromBeginning })
+    await consumer.subscribe({ topics: [physical], fromBeginning: options.fromBeginning })
     await new Promise<void>((resolve, reject) => {
       const timer = options.timeoutMs === undefined ? undefined : setTimeout(resolve, options.timeoutMs)
       options.signal?.addEventListener('abort', () => resolve(), { once: true })
       consumer
         .run({
-          autoCommit: options.group !== undefined,
-          eachMessage: async ({ topic, partition, message }) => {
-            if (options.max !== undefined && seen >= options.max) return
-            const logical = logicalTopic(ctx.prefix, topic)
-            const out: TailedMessage = {
-              topic: logical,
-              partition,
-              offset: message.offset,
-              timestamp: message.timestamp,
-              key: message.key?.toString('utf8') ?? null,
-              headers: decodeHeaders(message.headers),
-              format: 'undecodable',
-              value: message.value?.toString('base64') ?? null,
-              valid: false,
-              problems: [],
+          autoCommit: false,
+          partitionsConsumedConcurrently: 1,
+          eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
+            let last: string | undefined
+            for (const message of batch.messages) {
+              if (options.max !== undefined && seen >= options.max) break
+              seen += 1
+              options.onMessage(tailed(ctx, batch.topic, batch.partition, message))
+              resolveOffset(message.offset)
+              last = message.offset
             }
-            try {
-              const decoded = decodeValue(message.value)
-              out.format = decoded.format
-              if (decoded.format === 'registry') out.schemaId = decoded.schemaId
-              out.value = decoded.value
-              if (isTopicName(logical)) {
-                const result = validate(logical, decoded.value)
-                out.valid = result.ok
-                if (!result.ok) out.problems = result.violations.map((v) => `${v.path} ${v.message}`)
-              } else {
-                out.problems = [`no schema for topic ${logical}: shown undecoded against any contract`]
-              }
-            } catch (error) {
-              out.problems = [isKafkaClientError(error) ? error.message : String(error)]
+            // With --group, what was shown is committed (the next tail of that group goes on from there).
+            if (options.group !== undefined && last !== undefined) {
+              const offset = (BigInt(last) + 1n).toString()
+              await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }] })
             }
-            seen += 1
-            options.onMessage(out)
             if (options.max !== undefined && seen >= options.max) {
               clearTimeout(timer)
               resolve()
@@ -183,4 +171,37 @@ export async function tail(ctx: KafkaCommandContext, options: TailOptions): Prom
   } finally {
     await consumer.disconnect().catch(() => undefined)
   }
+}
+
+/** One record as `topiq tail` shows it: decoded and checked against its topic's contract. */
+function tailed(ctx: KafkaCommandContext, topic: string, partition: number, message: KafkaMessage): TailedMessage {
+  const logical = logicalTopic(ctx.prefix, topic)
+  const out: TailedMessage = {
+    topic: logical,
+    partition,
+    offset: message.offset,
+    timestamp: message.timestamp,
+    key: message.key?.toString('utf8') ?? null,
+    headers: decodeHeaders(message.headers),
+    format: 'undecodable',
+    value: message.value?.toString('base64') ?? null,
+    valid: false,
+    problems: [],
+  }
+  try {
+    const decoded = decodeValue(message.value)
+    out.format = decoded.format
+    if (decoded.format === 'registry') out.schemaId = decoded.schemaId
+    out.value = decoded.value
+    if (isTopicName(logical)) {
+      const result = validate(logical, decoded.value)
+      out.valid = result.ok
+      if (!result.ok) out.problems = result.violations.map((v) => `${v.path} ${v.message}`)
+    } else {
+      out.problems = [`no schema for topic ${logical}: shown undecoded against any contract`]
+    }
+  } catch (error) {
+    out.problems = [isKafkaClientError(error) ? error.message : String(error)]
+  }
+  return out
 }

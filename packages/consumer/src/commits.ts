@@ -1,4 +1,4 @@
-import type { EachBatchPayload } from '@topiq/kafka-core'
+import type { BatchPayload } from '@topiq/kafka-core'
 
 /** Kafka commits the offset of the next message to read. */
 export function nextOffset(offset: string): string {
@@ -17,7 +17,7 @@ export function nextOffset(offset: string): string {
  * it is confirmed. Only offsets of handled messages are ever passed in.
  */
 export class PartitionCommits {
-  private readonly payload: Pick<EachBatchPayload, 'commitOffsetsIfNecessary'>
+  private readonly payload: Pick<BatchPayload, 'commitOffsetsIfNecessary'>
   private readonly topic: string
   private readonly partition: number
   private readonly timeoutMs: number
@@ -26,7 +26,7 @@ export class PartitionCommits {
   /** Highest handled offset not sent in a commit yet. */
   private pending: string | undefined
 
-  constructor(payload: Pick<EachBatchPayload, 'commitOffsetsIfNecessary'>, topic: string, partition: number, timeoutMs = 30_000) {
+  constructor(payload: Pick<BatchPayload, 'commitOffsetsIfNecessary'>, topic: string, partition: number, timeoutMs = 30_000) {
     this.payload = payload
     this.topic = topic
     this.partition = partition
@@ -105,7 +105,7 @@ export class PartitionCommits {
  * producer). Returns the last such offset, or undefined when the batch ends in a message. Batches made only of such
  * records reach eachBatch empty (kafkajs patch in patches/).
  */
-export function filteredTail(batch: Pick<EachBatchPayload['batch'], 'firstOffset' | 'lastOffset' | 'messages'>): string | undefined {
+export function filteredTail(batch: Pick<BatchPayload['batch'], 'firstOffset' | 'lastOffset' | 'messages'>): string | undefined {
   if (batch.firstOffset() === null) return undefined // nothing at or past the fetched offset
   const last = batch.lastOffset()
   const lastMessage = batch.messages[batch.messages.length - 1]

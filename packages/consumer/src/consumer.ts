@@ -3,8 +3,7 @@ import { context, type Span } from '@opentelemetry/api'
 import { isContractError, topicMetadata, type MessageOf, type TopicName } from '@topiq/contracts'
 import {
   ATTR,
-  CompressionTypes,
-  createKafka,
+  createTransport,
   errorType,
   failSpan,
   HEADER,
@@ -12,7 +11,6 @@ import {
   isKafkaClientError,
   metricsRegistry,
   missingTopics,
-  partitionAssigners,
   physicalTopic,
   processSpanTemplate,
   RegistryClient,
@@ -21,20 +19,21 @@ import {
   startProcessSpan,
   topicsNotFound,
   translateKafkaError,
-  type Admin,
-  type Consumer,
-  type ConsumerConfig,
+  type BatchPayload,
   type CounterSeries,
-  type EachBatchPayload,
   type GaugeSample,
   type HistogramSeries,
   type KafkaMessage,
   type Logger,
   type Message,
   type ProcessSpan,
-  type Producer,
   type RawHeaders,
   type SpanTemplate,
+  type Transport,
+  type TransportAdmin,
+  type TransportConsumer,
+  type TransportName,
+  type TransportProducer,
 } from '@topiq/kafka-core'
 import { filteredTail, PartitionCommits } from './commits.ts'
 import { deadLetterPointer, deadLetterRecord, isTooLarge, type DeadLetterReason } from './dead-letter.ts'
@@ -59,8 +58,6 @@ export interface StartOptions {
 
 /** Partitions of each subscribed topic currently assigned to this member (logical topic names). */
 export type Assignment<T extends TopicName> = { [K in T]?: number[] }
-
-type Kafka = ReturnType<typeof createKafka>
 
 interface Route {
   logical: TopicName
@@ -117,7 +114,7 @@ interface AssignedTopic {
 }
 
 interface LagSamplerOptions {
-  kafka: Kafka
+  transport: Transport
   groupId: string
   intervalMs: number
   reset: AutoOffsetReset
@@ -137,8 +134,8 @@ class LagSampler {
   #lag = new Map<string, GaugeSample<'consumerLag'>>()
   /** `latest` reset, nothing committed yet: the end offset when the partition was first sampled (see partitionLag). */
   readonly #latestStart = new Map<string, number>()
-  #admin: Admin | undefined
-  #connecting: Promise<Admin> | undefined
+  #admin: TransportAdmin | undefined
+  #connecting: Promise<TransportAdmin> | undefined
   #timer: NodeJS.Timeout | undefined
   #sampling: Promise<void> | undefined
   #failing = false
@@ -184,10 +181,10 @@ class LagSampler {
     await admin?.disconnect().catch(() => undefined)
   }
 
-  async #connect(): Promise<Admin> {
+  async #connect(): Promise<TransportAdmin> {
     if (this.#admin !== undefined) return this.#admin
     this.#connecting ??= (async () => {
-      const admin = this.#options.kafka.admin()
+      const admin = this.#options.transport.admin()
       try {
         await admin.connect()
       } catch (error) {
@@ -300,6 +297,8 @@ export class KafkaConsumerClient<T extends TopicName> {
   readonly topics: readonly T[]
   readonly shutdownTimeoutMs: number
   readonly logger: Logger
+  /** The Kafka client underneath (`transport` option, else `KAFKA_TRANSPORT`, else kafkajs). */
+  readonly transport: TransportName
 
   private readonly options: ResolvedConsumerOptions
   private readonly routes = new Map<string, Route>()
@@ -311,8 +310,8 @@ export class KafkaConsumerClient<T extends TopicName> {
   private state: ConsumerState = 'idle'
   private starting: Promise<void> | undefined
   private stopping: Promise<void> | undefined
-  private consumer: Consumer | undefined
-  private producer: Producer | undefined
+  private consumer: TransportConsumer | undefined
+  private producer: TransportProducer | undefined
   private fatal: Error | undefined
   private lastHeartbeat = 0
   private currentAssignment: Assignment<T> = {}
@@ -332,6 +331,7 @@ export class KafkaConsumerClient<T extends TopicName> {
     this.topics = resolved.topics as T[]
     this.shutdownTimeoutMs = resolved.shutdownTimeoutMs
     this.logger = resolved.logger
+    this.transport = resolved.connection.transport
     this.registry = resolved.registry === undefined ? undefined : new RegistryClient(resolved.registry, resolved.topicPrefix)
     for (const logical of resolved.topics) {
       // Handlers are typed per topic for the caller; each is only ever called with messages of the topic it is
@@ -441,7 +441,7 @@ export class KafkaConsumerClient<T extends TopicName> {
     return () => this.assignmentListeners.delete(listener)
   }
 
-  private runningConsumer(action: string): Consumer {
+  private runningConsumer(action: string): TransportConsumer {
     if (this.state !== 'running' || this.consumer === undefined) {
       throw new ConsumerError('INVALID_STATE', `${action}() on a ${this.state} consumer: only a running consumer can ${action}`)
     }
@@ -476,11 +476,11 @@ export class KafkaConsumerClient<T extends TopicName> {
 
   private async connect(): Promise<void> {
     const o = this.options
-    const kafka = createKafka(o.connection, this.logger)
-    await this.checkTopics(kafka)
+    const transport = createTransport(o.connection, this.logger)
+    await this.checkTopics(transport)
     if (o.lagIntervalMs > 0) {
       this.lag = new LagSampler({
-        kafka,
+        transport,
         groupId: o.groupId,
         intervalMs: o.lagIntervalMs,
         reset: o.autoOffsetReset,
@@ -488,57 +488,51 @@ export class KafkaConsumerClient<T extends TopicName> {
         assigned: () => this.assignedTopics(),
       })
     }
-    const config: ConsumerConfig & { groupInstanceId?: string } = {
+    const consumer = transport.consumer({
       groupId: o.groupId,
       sessionTimeout: o.sessionTimeoutMs,
       heartbeatInterval: o.heartbeatIntervalMs,
       maxWaitTimeInMs: o.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-      // Kafka's own protocol names (range, roundrobin) instead of kafkajs' RoundRobinAssigner, which no other client
-      // speaks: without them a Python or Java member in the group makes the join fail.
-      partitionAssigners: partitionAssigners(o.partitionAssignors),
-      // Static membership: kafkajs' JoinGroup v5 field, wired through by our kafkajs patch (its types lack it).
+      // Kafka's own protocol names (range, roundrobin): without them a Python or Java member in the group makes the
+      // join fail.
+      partitionAssigners: o.partitionAssignors,
+      maxBatchRecords: o.maxPollRecords,
       ...(o.groupInstanceId === undefined ? {} : { groupInstanceId: o.groupInstanceId }),
-    }
-    const consumer = kafka.consumer(config)
+    })
     this.consumer = consumer
-    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onGroupJoin(event.payload.memberAssignment))
-    // Out of the group until the next join: a rebalance under way, a crash (kafkajs may rejoin), a stop.
-    consumer.on(consumer.events.REBALANCING, () => {
+    consumer.on('groupJoin', (assignment) => this.onGroupJoin(assignment))
+    // Out of the group until the next join: a rebalance under way, a crash (the transport may rejoin), a stop.
+    consumer.on('rebalancing', () => {
       this.joined = false
     })
-    consumer.on(consumer.events.STOP, () => {
+    consumer.on('stop', () => {
       this.joined = false
     })
-    consumer.on(consumer.events.CRASH, (event) => {
+    consumer.on('crash', (error, restart) => {
       this.joined = false
-      if (event.payload.restart) return // kafkajs restarts on its own after a retriable error
-      const cause = this.translate(event.payload.error)
-      this.fail(new ConsumerError('CRASHED', `consumer group "${o.groupId}" crashed and kafkajs will not restart it: ${cause.message}`, { cause }))
+      if (restart) return // the transport restarts on its own after a retriable error
+      const cause = this.translate(error)
+      this.fail(new ConsumerError('CRASHED', `consumer group "${o.groupId}" crashed and ${transport.name} will not restart it: ${cause.message}`, { cause }))
     })
     await consumer.connect()
     await consumer.subscribe({ topics: [...this.routes.keys()], fromBeginning: o.autoOffsetReset === 'earliest' })
     if (o.deadLetter) {
-      const producer = kafka.producer({
-        allowAutoTopicCreation: false,
-        // Same partition number as the source message: the dead-letter topic has as many partitions as its source.
-        createPartitioner: () => ({ message, partitionMetadata }) => (message.partition ?? 0) % Math.max(1, partitionMetadata.length),
-      })
+      // Same partition number as the source message: the dead-letter topic has as many partitions as its source.
+      const producer = transport.producer({ idempotent: false, retries: 3, partitioner: 'source' })
       this.producer = producer
       await producer.connect()
     }
     await consumer.run({
       autoCommit: o.autoCommit,
-      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.eachBatch(payload),
     })
   }
 
   /** Auto topic creation is off: name every missing topic now instead of failing on the first message. */
-  private async checkTopics(kafka: Kafka): Promise<void> {
+  private async checkTopics(transport: Transport): Promise<void> {
     const needed = [...this.routes.values()].flatMap((r) => (this.options.deadLetter ? [r.physical, r.deadLetterTopic] : [r.physical]))
-    const admin = kafka.admin()
+    const admin = transport.admin()
     await admin.connect()
     const missing = await missingTopics(admin, needed).finally(() => admin.disconnect())
     if (missing.length > 0) throw topicsNotFound(missing, this.options.connection.brokers, { topicPrefix: this.options.topicPrefix })
@@ -558,7 +552,7 @@ export class KafkaConsumerClient<T extends TopicName> {
     for (const listener of this.assignmentListeners) listener(structuredClone(next))
   }
 
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+  private async eachBatch(payload: BatchPayload): Promise<void> {
     const { batch } = payload
     const route = this.routes.get(batch.topic)
     if (route === undefined || this.fatal !== undefined) return
@@ -626,7 +620,7 @@ export class KafkaConsumerClient<T extends TopicName> {
    * runs in its context (spans the handler starts are its children), and it ends with the message's outcome. Without
    * an SDK the span is a no-op and the handler is called directly.
    */
-  private processTraced(route: Route, partition: number, raw: KafkaMessage, payload: EachBatchPayload): Outcome | Promise<Outcome> {
+  private processTraced(route: Route, partition: number, raw: KafkaMessage, payload: BatchPayload): Outcome | Promise<Outcome> {
     const trace = startProcessSpan(route.span, raw.headers as RawHeaders | undefined)
     const { span } = trace
     if (span.isRecording()) describeRecord(span, partition, raw)
@@ -669,7 +663,7 @@ export class KafkaConsumerClient<T extends TopicName> {
    * One message: decode, validate, call the handler; retry, dead-letter. Returns HANDLED synchronously when a
    * synchronous handler succeeds at once, so the common path costs no promise.
    */
-  private process(route: Route, partition: number, raw: KafkaMessage, payload: EachBatchPayload, trace: ProcessSpan): Outcome | Promise<Outcome> {
+  private process(route: Route, partition: number, raw: KafkaMessage, payload: BatchPayload, trace: ProcessSpan): Outcome | Promise<Outcome> {
     const decoded = decodeMessage(route.logical, partition, raw)
     if (!decoded.ok) return this.deadLetter(route, partition, raw, decoded.reason, decoded.error, 0, trace)
     const message = decoded.message as MessageOf<TopicName>
@@ -688,7 +682,7 @@ export class KafkaConsumerClient<T extends TopicName> {
   }
 
   /** Calls the handler; HANDLED synchronously when a synchronous handler succeeds at once. */
-  private handle(route: Route, partition: number, raw: KafkaMessage, message: MessageOf<TopicName>, payload: EachBatchPayload, trace: ProcessSpan): Outcome | Promise<Outcome> {
+  private handle(route: Route, partition: number, raw: KafkaMessage, message: MessageOf<TopicName>, payload: BatchPayload, trace: ProcessSpan): Outcome | Promise<Outcome> {
     const started = performance.now()
     let result: HandlerResult | Promise<HandlerResult>
     try {
@@ -715,7 +709,7 @@ export class KafkaConsumerClient<T extends TopicName> {
     partition: number,
     raw: KafkaMessage,
     message: MessageOf<TopicName>,
-    payload: EachBatchPayload,
+    payload: BatchPayload,
     trace: ProcessSpan,
   ): Promise<Outcome> {
     const failure = await failureOf(() => result)
@@ -735,7 +729,7 @@ export class KafkaConsumerClient<T extends TopicName> {
     raw: KafkaMessage,
     message: MessageOf<TopicName>,
     schemaId: number,
-    payload: EachBatchPayload,
+    payload: BatchPayload,
     trace: ProcessSpan,
   ): Promise<Outcome> {
     const registry = this.registry as RegistryClient
@@ -781,7 +775,7 @@ export class KafkaConsumerClient<T extends TopicName> {
     raw: KafkaMessage,
     message: MessageOf<TopicName>,
     firstFailure: string,
-    payload: EachBatchPayload,
+    payload: BatchPayload,
     trace: ProcessSpan,
   ): Promise<Outcome> {
     const { backoffMs } = this.options
@@ -806,7 +800,7 @@ export class KafkaConsumerClient<T extends TopicName> {
   }
 
   /** Waits `ms`, heartbeating so the group keeps us; false if the consumer stops or the partition moves meanwhile. */
-  private async backoff(ms: number, payload: EachBatchPayload): Promise<boolean> {
+  private async backoff(ms: number, payload: BatchPayload): Promise<boolean> {
     const deadline = Date.now() + ms
     for (;;) {
       if (this.stopRequested.signal.aborted || !payload.isRunning() || payload.isStale()) return false
@@ -892,7 +886,7 @@ export class KafkaConsumerClient<T extends TopicName> {
       topic: route.deadLetterTopic,
       acks: -1, // all in-sync replicas: the dead letter must be durable before the original offset is committed
       // The copy carries the original plus x-dlq-* headers: compressed, one that arrived compressed still fits.
-      compression: CompressionTypes.GZIP,
+      compression: 'gzip',
       messages: [message],
     })
   }

@@ -2,6 +2,17 @@ import { existsSync, readFileSync } from 'node:fs'
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import { KafkaClientError } from './errors.ts'
 
+/** The Kafka clients topiq can run on (kafka-core's transport seam). */
+export const TRANSPORTS = ['kafkajs', 'platformatic'] as const
+export type TransportName = (typeof TRANSPORTS)[number]
+
+function parseTransport(value: string | undefined, source: string): TransportName {
+  if (value === undefined || value.trim() === '') return 'kafkajs'
+  const name = value.trim().toLowerCase()
+  if ((TRANSPORTS as readonly string[]).includes(name)) return name as TransportName
+  throw new KafkaClientError('CONFIG_INVALID', `${source}="${value}" is not a transport: use one of ${TRANSPORTS.join(', ')}`)
+}
+
 /** The Python guide's listeners: INTERNAL for containers on the compose network, EXTERNAL for the host and CI. */
 export const INTERNAL_LISTENER = 'kafka:9092'
 export const EXTERNAL_LISTENER = 'localhost:29092'
@@ -28,6 +39,11 @@ export interface ConnectionOptions {
   ssl?: boolean | TlsOptions
   connectionTimeoutMs?: number
   requestTimeoutMs?: number
+  /**
+   * The Kafka client underneath: `kafkajs` (default) or `platformatic` (@platformatic/kafka); else `KAFKA_TRANSPORT`.
+   * The typed API, errors, headers, wire format and defaults are the same on both (see kafka-core's README).
+   */
+  transport?: TransportName
   /** Environment to read from (tests); defaults to `process.env`. */
   env?: Readonly<Record<string, string | undefined>>
 }
@@ -41,6 +57,7 @@ export interface ResolvedConnection {
   ssl: boolean | TlsOptions | undefined
   connectionTimeoutMs: number
   requestTimeoutMs: number
+  transport: TransportName
 }
 
 const DEFAULTS = {
@@ -124,6 +141,7 @@ export function resolveConnection(options: ConnectionOptions = {}): ResolvedConn
     ssl: options.ssl ?? sslFromEnv(env),
     connectionTimeoutMs: options.connectionTimeoutMs ?? DEFAULTS.connectionTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+    transport: options.transport === undefined ? parseTransport(env['KAFKA_TRANSPORT'], 'KAFKA_TRANSPORT') : parseTransport(options.transport, 'the transport option'),
   }
 }
 

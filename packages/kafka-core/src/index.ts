@@ -1,5 +1,28 @@
-export { resolveConnection, resolveRegistry, runningInContainer, INTERNAL_LISTENER, EXTERNAL_LISTENER, SASL_MECHANISMS } from './config.ts'
-export type { ConnectionOptions, ResolvedConnection, RegistryOptions, SaslOptions, SaslMechanism } from './config.ts'
+export { resolveConnection, resolveRegistry, runningInContainer, INTERNAL_LISTENER, EXTERNAL_LISTENER, SASL_MECHANISMS, TRANSPORTS } from './config.ts'
+export type { ConnectionOptions, ResolvedConnection, RegistryOptions, SaslOptions, SaslMechanism, TransportName } from './config.ts'
+export { createTransport } from './transports.ts'
+export { kafkajsTransport, KAFKAJS_COMPRESSION } from './transport-kafkajs.ts'
+export { platformaticTransport } from './platformatic/index.ts'
+export type {
+  AcksValue,
+  BatchPayload,
+  CompressionName,
+  ConsumerConfig as TransportConsumerConfig,
+  ConsumerEvents,
+  CreateTopic,
+  ProduceBatchRequest,
+  ProduceRequest,
+  ProducerConfig as TransportProducerConfig,
+  RunConfig,
+  TopicMetadata,
+  TopicOffsets,
+  TopicPartitionOffsets,
+  Transport,
+  TransportAdmin,
+  TransportConsumer,
+  TransportOptions,
+  TransportProducer,
+} from './transport.ts'
 export { KafkaClientError, errorMessage, isKafkaClientError, isOutcomeUnknown, outcomeUnknown, sendPartitionOutcomes, translateKafkaError, topicsNotFound, KAFKA_CLIENT_ERROR_CODES } from './errors.ts'
 export type { KafkaClientErrorCode, ErrorContext, SendPartitionOutcome } from './errors.ts'
 export { jsonLogger, silentLogger, redact, LOG_LEVELS } from './logger.ts'

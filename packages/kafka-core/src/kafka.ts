@@ -1,5 +1,5 @@
-// The one seam between topiq and kafkajs (unmaintained since 2023): everything kafkajs-specific that both clients
-// need is created here, so a second transport can replace it later without touching the producer or consumer.
+// The kafkajs client as topiq configures it (codecs, logging, retries, SASL/TLS): used by the kafkajs transport
+// (transport-kafkajs.ts), which is the default implementation of the seam in transport.ts.
 import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs'
 import { registerCodecs } from './codecs.ts'
 import type { ResolvedConnection } from './config.ts'

@@ -1,6 +1,6 @@
 import { TOPICS, topicMetadata, type TopicName } from '@topiq/contracts'
-import type { Admin } from 'kafkajs'
 import { KafkaClientError } from './errors.ts'
+import type { TransportAdmin } from './transport.ts'
 
 /**
  * An optional prefix put in front of every physical topic name (`KAFKA_TOPIC_PREFIX`), so several environments,
@@ -59,7 +59,7 @@ export function topicPlan(prefix = '', topics: readonly TopicName[] = TOPICS): T
 }
 
 /** The topics of `topics` that do not exist on the cluster. */
-export async function missingTopics(admin: Admin, topics: readonly string[]): Promise<string[]> {
+export async function missingTopics(admin: Pick<TransportAdmin, 'listTopics'>, topics: readonly string[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics())
   return topics.filter((t) => !existing.has(t))
 }
@@ -104,7 +104,7 @@ export interface ProvisionResult {
  * brokers) — counted once per call (describeCluster), so a run during a broker outage creates fewer replicas. An
  * explicit one larger than the live brokers fails before anything is created, naming topic, factor and brokers.
  */
-export async function provisionTopics(admin: Admin, plan: readonly TopicPlan[]): Promise<ProvisionResult> {
+export async function provisionTopics(admin: Pick<TransportAdmin, 'listTopics' | 'describeCluster' | 'createTopics'>, plan: readonly TopicPlan[]): Promise<ProvisionResult> {
   const [listed, cluster] = await Promise.all([admin.listTopics(), admin.describeCluster()])
   const existingTopics = new Set(listed)
   const missing = plan.filter((t) => !existingTopics.has(t.topic))

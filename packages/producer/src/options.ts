@@ -9,6 +9,7 @@ import {
   type RegistryOptions,
   type ResolvedConnection,
   type SaslOptions,
+  type TransportName,
 } from '@topiq/kafka-core'
 
 // Every codec Kafka defines; lz4 and zstd come from kafka-core's registerCodecs (kafkajs ships gzip only).
@@ -54,6 +55,8 @@ export interface ProducerOptions {
   topicPrefix?: string
   /** Else JSON lines on stderr at `TOPIQ_LOG_LEVEL` (default info). */
   logger?: Logger
+  /** The Kafka client underneath: `kafkajs` (default) or `platformatic` (@platformatic/kafka); else `KAFKA_TRANSPORT`. */
+  transport?: TransportName
   /** Environment to read from instead of `process.env` (tests). */
   env?: Readonly<Record<string, string | undefined>>
 }
@@ -150,6 +153,7 @@ export function resolveProducerOptions(options: ProducerOptions = {}): ResolvedP
   if (options.ssl !== undefined) connectionOptions.ssl = options.ssl
   if (options.connectionTimeoutMs !== undefined) connectionOptions.connectionTimeoutMs = options.connectionTimeoutMs
   if (options.requestTimeoutMs !== undefined) connectionOptions.requestTimeoutMs = options.requestTimeoutMs
+  if (options.transport !== undefined) connectionOptions.transport = options.transport
 
   return {
     connection: resolveConnection(connectionOptions),

@@ -18,11 +18,9 @@ import {
 } from '@topiq/contracts'
 import {
   ATTR,
-  CompressionTypes,
   KafkaClientError,
-  Partitioners,
   RegistryClient,
-  createKafka,
+  createTransport,
   encodeWire,
   errorMessage,
   errorType,
@@ -44,10 +42,11 @@ import {
   type HistogramSeries,
   type Logger,
   type Message,
-  type Producer,
   type PUBLISH_OUTCOMES,
   type RecordMetadata,
   type SpanTemplate,
+  type TransportName,
+  type TransportProducer,
 } from '@topiq/kafka-core'
 import { Accumulator } from './accumulator.ts'
 import { callerTraces, checkUserHeaders, headerTemplate, headersOf, isoNow, type HeaderTemplate } from './headers.ts'
@@ -109,14 +108,6 @@ export interface SendBatchOptions {
 }
 
 export type ProducerState = 'idle' | 'connecting' | 'connected' | 'closing' | 'closed'
-
-const COMPRESSION_CODES: Record<Compression, CompressionTypes> = {
-  snappy: CompressionTypes.Snappy,
-  gzip: CompressionTypes.GZIP,
-  lz4: CompressionTypes.LZ4,
-  zstd: CompressionTypes.ZSTD,
-  none: CompressionTypes.None,
-}
 
 /**
  * Framing is the topic's contract (`x-kafka.framing`), not this producer's choice: every producer of a topic writes
@@ -204,8 +195,8 @@ function offsetAt(baseOffset: string, rank: number): string {
   return rank === 0 ? baseOffset : (BigInt(baseOffset) + BigInt(rank)).toString()
 }
 
-/** kafkajs logs each failed attempt at error level, though it retries; what finally fails reaches the caller. */
-function kafkajsLogger(logger: Logger): Logger {
+/** The client logs each failed attempt at error level, though it retries; what finally fails reaches the caller. */
+function transportLogger(logger: Logger): Logger {
   return {
     debug: (message, fields) => logger.debug(message, fields),
     info: (message, fields) => logger.debug(message, fields),
@@ -217,7 +208,7 @@ function kafkajsLogger(logger: Logger): Logger {
 }
 
 /**
- * Typed Kafka producer on kafkajs. `publish` accepts only the topic's payload type, validates it with the
+ * Typed Kafka producer on kafkajs or @platformatic/kafka (the `transport` option, else `KAFKA_TRANSPORT`). `publish` accepts only the topic's payload type, validates it with the
  * precompiled validator before anything is sent, adds the standard headers and keys the message by the topic's key
  * field. Connects lazily on the first send; `close()` (or `await using`) disconnects.
  */
@@ -229,15 +220,17 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
   readonly idempotent: boolean
   readonly retries: number
   readonly compression: Compression
+  /** The Kafka client underneath (`transport` option, else `KAFKA_TRANSPORT`, else kafkajs). */
+  readonly transport: TransportName
   /** Set when a registry is configured; used for registry-framed topics only (registers each schema once, caches its id). */
   readonly registry: RegistryClient | undefined
 
   // Private fields hold the resolved options (with SASL secrets): util.inspect and JSON.stringify never show them.
   readonly #options: ResolvedProducerOptions
   readonly #logger: Logger
-  readonly #compression: CompressionTypes
-  #producer: Producer | undefined
-  #connecting: Promise<Producer> | undefined
+  readonly #compression: Compression
+  #producer: TransportProducer | undefined
+  #connecting: Promise<TransportProducer> | undefined
   #closing: Promise<void> | undefined
   #state: ProducerState = 'idle'
   #connects = 0
@@ -261,7 +254,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     const resolved = resolveProducerOptions(options)
     this.#options = resolved
     this.#logger = resolved.logger
-    this.#compression = COMPRESSION_CODES[resolved.compression]
+    this.#compression = resolved.compression
     this.brokers = resolved.connection.brokers
     this.clientId = resolved.connection.clientId
     this.topicPrefix = resolved.topicPrefix
@@ -269,6 +262,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     this.idempotent = resolved.idempotent
     this.retries = resolved.retries
     this.compression = resolved.compression
+    this.transport = resolved.connection.transport
     this.registry = resolved.registry === undefined ? undefined : new RegistryClient(resolved.registry, resolved.topicPrefix)
     this.#multiTopicSpan = sendSpanTemplate({ destination: undefined, clientId: this.clientId, broker: this.brokers[0] })
     this.#accumulator =
@@ -798,7 +792,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     }
   }
 
-  async #producerFor(topic: string): Promise<Producer> {
+  async #producerFor(topic: string): Promise<TransportProducer> {
     try {
       return this.#producer ?? (await this.#connect())
     } catch (error) {
@@ -807,34 +801,21 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
   }
 
   /** One connect shared by concurrent first sends; a failed connect is retried by the next send. */
-  #connect(whileClosing = false): Promise<Producer> {
+  #connect(whileClosing = false): Promise<TransportProducer> {
     if (this.#state === 'closed' || (this.#state === 'closing' && !whileClosing)) return Promise.reject(new KafkaClientError('CLOSED', 'producer is closed'))
     this.#connecting ??= (async () => {
       this.#state = 'connecting'
       const { connection, idempotent, retries } = this.#options
-      const kafka = createKafka(connection, kafkajsLogger(this.#logger), { retries })
-      const producer = kafka.producer({
+      const producer = createTransport(connection, transportLogger(this.#logger), { retries }).producer({
         idempotent,
-        // Kafka's idempotence needs at most one in-flight request per connection for ordering with kafkajs
-        // (it serialises produce requests per broker anyway); also keeps order for non-idempotent sends.
-        maxInFlightRequests: 1,
-        // Topics come from schemas/ with their partitions and config (`pnpm topiq topics create`): never let a
-        // first publish create one with broker defaults.
-        allowAutoTopicCreation: false,
+        retries,
         // Java-compatible murmur2 partitioning, as the Python (kafka-python) producer: same key, same partition.
         // Each choice is remembered, so a publish that shared a request knows which partition (and offset) is its own.
-        createPartitioner: () => {
-          const choose = Partitioners.DefaultPartitioner()
-          return (args) => {
-            const partition = choose(args)
-            this.#partitionOf.set(args.message, partition)
-            return partition
-          }
-        },
-        retry: { retries },
+        partitioner: 'murmur2',
+        onPartition: (message, partition) => this.#partitionOf.set(message, partition),
         // A send whose outcome is unknown is retried as the same batch (same sequence numbers) this long, then
-        // rejects with OUTCOME_UNKNOWN and the producer id is replaced (patches/kafkajs@2.2.4.patch, sendMessages.js).
-        deliveryTimeout: this.#options.deliveryTimeoutMs,
+        // rejects with OUTCOME_UNKNOWN and the producer id is replaced.
+        deliveryTimeoutMs: this.#options.deliveryTimeoutMs,
       })
       try {
         await producer.connect()
