@@ -73,3 +73,21 @@ describe('registry mode is opt-in', () => {
     })
   })
 })
+
+describe('transport selection', () => {
+  it('is kafkajs by default, else the option, else KAFKA_TRANSPORT (case and spaces ignored)', () => {
+    expect(resolveConnection({ env: hostEnv }).transport).toBe('kafkajs')
+    expect(resolveConnection({ env: { ...hostEnv, KAFKA_TRANSPORT: ' Platformatic ' } }).transport).toBe('platformatic')
+    expect(resolveConnection({ transport: 'kafkajs', env: { ...hostEnv, KAFKA_TRANSPORT: 'platformatic' } }).transport).toBe('kafkajs')
+    expect(resolveConnection({ transport: 'platformatic', env: hostEnv }).transport).toBe('platformatic')
+    expect(resolveConnection({ env: { ...hostEnv, KAFKA_TRANSPORT: '' } }).transport).toBe('kafkajs')
+  })
+
+  it('rejects an unknown transport, naming where it came from and the choices', () => {
+    const fromEnv = () => resolveConnection({ env: { ...hostEnv, KAFKA_TRANSPORT: 'librdkafka' } })
+    expect(fromEnv).toThrow(KafkaClientError)
+    expect(fromEnv).toThrow('KAFKA_TRANSPORT="librdkafka" is not a transport: use one of kafkajs, platformatic')
+    // @ts-expect-error not a transport name
+    expect(() => resolveConnection({ transport: 'rdkafka', env: hostEnv })).toThrow('the transport option="rdkafka" is not a transport')
+  })
+})

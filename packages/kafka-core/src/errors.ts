@@ -227,7 +227,9 @@ export function translateKafkaError(error: unknown, context: ErrorContext): Kafk
       retriable: true,
     })
   }
-  const summary = links[links.length - 1]?.message ?? String(error)
+  // The innermost kafkajs-shaped error says it best (on the platformatic transport its `cause` is platformatic's own
+  // wrapper, e.g. "Received response with error while executing API Produce(v11)", which names no reason).
+  const summary = (links.findLast((e) => e.name?.startsWith('KafkaJS') === true) ?? links[links.length - 1])?.message ?? String(error)
   return new KafkaClientError('SEND_FAILED', `Kafka request failed${where}: ${summary}`, { ...base, retriable: links[0]?.retriable ?? false })
 }
 

@@ -1,9 +1,17 @@
-// The @platformatic/kafka transport (KAFKA_TRANSPORT=platformatic). Built out in producer.ts, consumer.ts, admin.ts.
-import { KafkaClientError } from '../errors.ts'
+// The @platformatic/kafka transport (KAFKA_TRANSPORT=platformatic): producer.ts, consumer.ts, admin.ts; errors are
+// normalised to kafkajs' shapes in errors.ts so kafka-core's translateKafkaError reads them unchanged.
 import type { ResolvedConnection } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import type { Transport, TransportOptions } from '../transport.ts'
+import { platformaticAdmin } from './admin.ts'
+import { platformaticConsumer } from './consumer.ts'
+import { platformaticProducer } from './producer.ts'
 
-export function platformaticTransport(_connection: ResolvedConnection, _logger: Logger, _options: TransportOptions = {}): Transport {
-  throw new KafkaClientError('CONFIG_INVALID', 'the platformatic transport is not implemented yet')
+export function platformaticTransport(connection: ResolvedConnection, logger: Logger, options: TransportOptions = {}): Transport {
+  return {
+    name: 'platformatic',
+    producer: (config) => platformaticProducer(connection, logger, options, config),
+    consumer: (config) => platformaticConsumer(connection, logger, options, config),
+    admin: () => platformaticAdmin(connection, logger, options),
+  }
 }
