@@ -53,7 +53,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
     } catch {
       // no case ran (filtered out): the summary says 0 cases
     }
-    console.log(summarize(lines))
+    // Which transport topiq ran on: the project's KAFKA_TRANSPORT (interop: kafkajs, interop-platformatic: platformatic).
+    console.log(`[${project.name}, topiq on ${String(project.config.env?.['KAFKA_TRANSPORT'] ?? 'kafkajs')}] ${summarize(lines)}`)
     rmSync(dir, { recursive: true, force: true })
   }
 }

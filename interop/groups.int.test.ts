@@ -2,7 +2,7 @@
 // Java (GroupMember.java) members, joined in both orders — partitions split between them, nothing lost — and a group
 // migrates from Python to topiq through its committed offsets.
 import { silentLogger } from '@topiq/kafka-core'
-import { committedOffsets, endOffsets } from '@topiq/kafka-core/testing'
+import { committedOffsets, endOffsets, testEnv } from '@topiq/kafka-core/testing'
 import { KafkaProducerClient } from '@topiq/producer'
 import { afterAll, describe, expect, it } from 'vitest'
 import { at, brokers, CREATED, deleteCreatedTopics, describeStalled, freshTopics, groupId, recordCase, stopQuietly, tally, topiqConsumer, waitDrained } from './harness.ts'
@@ -20,7 +20,7 @@ const JOIN_MS = 30_000
 const DRAIN_MS = 30_000
 
 async function publish(prefix: string, from: number, count: number): Promise<void> {
-  await using producer = new KafkaProducerClient({ brokers, topicPrefix: prefix, registry: false, logger: silentLogger, env: {} })
+  await using producer = new KafkaProducerClient({ brokers, topicPrefix: prefix, registry: false, logger: silentLogger, env: testEnv() })
   const events = Array.from({ length: count }, (_, i) => ({ campaign_id: `g-${from + i}`, name: `Group ${from + i}`, created_at: '2024-01-15T10:00:00Z' }))
   await producer.publishBatch(CREATED, events)
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { DLQ_HEADER, KafkaConsumerClient, type MessageOf } from '@topiq/consumer'
 import { topicMetadata, type TopicName } from '@topiq/contracts'
 import { silentLogger } from '@topiq/kafka-core'
-import { committedOffsets, createTestTopics, endOffsets, readMessages, uniquePrefix, withAdmin } from '@topiq/kafka-core/testing'
+import { committedOffsets, createTestTopics, endOffsets, readMessages, uniquePrefix, withAdmin, testEnv } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { inject } from 'vitest'
 import type { CaseResult } from './results.ts'
@@ -94,7 +94,7 @@ export function topiqConsumer(
     ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
     shutdownTimeoutMs: 10_000,
     logger: silentLogger,
-    env: {},
+    env: testEnv(),
     registry: options.registry ?? false,
   })
   return { consumer, handled }

@@ -7,6 +7,7 @@ import { KafkaProducerClient } from '@topiq/producer'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ASSET, at, brokers, CREATED, deleteCreatedTopics, describeStalled, freshTopics, groupId, recordCase, registryUrl, stalledPartitions, type InteropTopic } from './harness.ts'
 import { CLIENT_NAME, PYTHON_CLIENTS, Peer, killPeers, type PythonClient } from './peers.ts'
+import { testEnv } from '@topiq/kafka-core/testing'
 
 afterAll(async () => {
   killPeers()
@@ -23,7 +24,7 @@ async function topiqToForeign(client: PythonClient, topicName: InteropTopic): Pr
   const framing = topicName === ASSET ? 'registry' : 'plain'
   const name = `topiq → ${CLIENT_NAME[client]}: ${framing} (${topicName})`
   const { prefix, topic } = await freshTopics(`to-${client}-${framing}`, topicName)
-  await using producer = new KafkaProducerClient({ brokers, topicPrefix: prefix, registry: registryUrl, logger: silentLogger, env: {} })
+  await using producer = new KafkaProducerClient({ brokers, topicPrefix: prefix, registry: registryUrl, logger: silentLogger, env: testEnv() })
   const published = new Map<string, { eventId: string; value: Record<string, unknown>; key: string }>()
   for (let i = 0; i < COUNT; i++) {
     const value = events[topicName](i)

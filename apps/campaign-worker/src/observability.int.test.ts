@@ -15,7 +15,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace'
 import { createCampaignApi } from '@topiq/example-campaign-api'
 import { jsonLogger, silentLogger } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, uniquePrefix, waitFor } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, uniquePrefix, waitFor, testEnv } from '@topiq/kafka-core/testing'
 import { connectionInfo, ensurePrometheus, startPrometheus } from '@topiq/local-stack'
 import { KafkaProducerClient } from '@topiq/producer'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -51,7 +51,7 @@ async function postCampaign(name: string, headers: Record<string, string> = {}):
 
 beforeAll(async () => {
   await createTestTopics(brokers, prefix, ['campaign.created.json', 'campaign.updated.json'])
-  producer = new KafkaProducerClient({ brokers, topicPrefix: prefix, logger: silentLogger, registry: false, env: {} })
+  producer = new KafkaProducerClient({ brokers, topicPrefix: prefix, logger: silentLogger, registry: false, env: testEnv() })
   api = createCampaignApi({ logger: silentLogger, publisher: producer })
   await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
   apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`

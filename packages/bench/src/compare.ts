@@ -57,6 +57,8 @@ const CLIENTS: readonly Client[] = [
   { name: 'topiq', runner: 'node', patterns: { seq: 'topiq', batch100: 'topiq', conc1000: 'topiq', consume: 'topiq' } },
   // The same code path with the OpenTelemetry SDK registered as in production (otel-sdk.ts): tracing on vs `topiq` off.
   { name: 'topiq, OTel SDK', runner: 'node', patterns: { seq: 'topiq-otel', batch100: 'topiq-otel', conc1000: 'topiq-otel', consume: 'topiq-otel' } },
+  // The same typed clients on the second transport (KAFKA_TRANSPORT=platformatic).
+  { name: 'topiq on platformatic', runner: 'node', patterns: { seq: 'topiq-platformatic', batch100: 'topiq-platformatic', conc1000: 'topiq-platformatic', consume: 'topiq-platformatic' } },
   { name: 'topiq, lingerMs: 0', runner: 'node', patterns: { seq: 'topiq-linger0' } },
   { name: 'topiq, autoCommit: true', runner: 'node', patterns: { consume: 'topiq-autocommit' } },
   { name: '@platformatic/kafka', runner: 'node', patterns: { seq: 'platformatic', batch100: 'platformatic', conc1000: 'platformatic', consume: 'platformatic' } },
@@ -370,6 +372,10 @@ try {
   console.log(`- batch 100: topiq / raw kafkajs with the same headers = ${ratio('topiq|batch100', 'raw kafkajs, 7 headers|batch100').toFixed(2)}× (≥ 0.95×); / raw kafkajs without = ${ratio('topiq|batch100', 'raw kafkajs|batch100').toFixed(2)}× (≥ 0.8×)`)
   console.log(`- consume: topiq (validating) / raw kafkajs eachBatch + JSON.parse = ${ratio('topiq|consume', 'raw kafkajs|consume').toFixed(2)}× (≥ 0.9×)`)
   console.log(`- sequential: topiq (linger on) / raw kafkajs = ${ratio('topiq|seq', 'raw kafkajs|seq').toFixed(2)}× (≥ 0.9×)`)
+  const plt = 'topiq on platformatic'
+  console.log(`- platformatic transport, consume: ${plt} / raw kafkajs eachBatch + JSON.parse = ${ratio(`${plt}|consume`, 'raw kafkajs|consume').toFixed(2)}× (≥ 1.3×)`)
+  console.log(`- platformatic transport, batch 100: ${plt} / raw kafkajs with the same headers = ${ratio(`${plt}|batch100`, 'raw kafkajs, 7 headers|batch100').toFixed(2)}× (≥ 1.2×)`)
+  console.log(`- platformatic transport, linger (1000 concurrent): ${plt} / topiq on kafkajs = ${ratio(`${plt}|conc1000`, 'topiq|conc1000').toFixed(2)}× (≥ 1×)`)
   const traced = PATTERNS.filter((p) => medians.has(`${TRACING.on}|${p}`) && medians.has(`${TRACING.off}|${p}`))
   if (traced.length > 0) {
     console.log(`\ntracing cost (medians; on: \`${TRACING.on}\`, SDK registered, BatchSpanProcessor and metric reader on discarding exporters; off: \`${TRACING.off}\`, no SDK):`)

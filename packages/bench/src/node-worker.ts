@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks'
 import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka'
 import type { CampaignCreated } from '@topiq/contracts'
 import { KafkaConsumerClient } from '@topiq/consumer'
-import { CompressionTypes, loadSnappyBlocks, muteKafkajsTimeoutWarning, registerCodecs, silentLogger } from '@topiq/kafka-core'
+import { CompressionTypes, loadSnappyBlocks, muteKafkajsTimeoutWarning, registerCodecs, silentLogger, type TransportName } from '@topiq/kafka-core'
 import { benchmarkEvent } from '@topiq/kafka-core/testing'
 import { buildHeaders, headerTemplate, KafkaProducerClient } from '@topiq/producer'
 /// <reference path="./kafkajs-snappy.d.ts" />
@@ -55,13 +55,14 @@ async function kafkajsSender(withHeaders: boolean): Promise<Sender> {
   }
 }
 
-async function topiqSender(lingerMs?: number): Promise<Sender> {
+async function topiqSender(lingerMs?: number, transport: TransportName = 'kafkajs'): Promise<Sender> {
   const client = new KafkaProducerClient({
     brokers: spec.brokers,
     clientId: 'bench',
     topicPrefix: spec.prefix,
     logger: silentLogger,
     env: {},
+    transport,
     ...(lingerMs === undefined ? {} : { lingerMs }),
   })
   return {
@@ -102,6 +103,8 @@ function sender(client: ProduceClient): Promise<Sender> {
       return topiqSender()
     case 'topiq-linger0':
       return topiqSender(0)
+    case 'topiq-platformatic':
+      return topiqSender(undefined, 'platformatic')
     case 'platformatic':
       return platformaticSender()
   }
@@ -177,9 +180,10 @@ async function consume(): Promise<WorkerResult> {
     await consumer.disconnect()
     return result
   }
-  if (spec.client === 'topiq' || spec.client === 'topiq-otel' || spec.client === 'topiq-autocommit') {
+  if (spec.client === 'topiq' || spec.client === 'topiq-otel' || spec.client === 'topiq-autocommit' || spec.client === 'topiq-platformatic') {
     const consumer = new KafkaConsumerClient({
       ...(spec.client === 'topiq-autocommit' ? { autoCommit: true } : {}),
+      transport: spec.client === 'topiq-platformatic' ? 'platformatic' : 'kafkajs',
       topics: [TOPIC],
       groupId,
       brokers: spec.brokers,
@@ -212,5 +216,5 @@ async function consume(): Promise<WorkerResult> {
 
 const result = spec.pattern === 'consume' ? await consume() : await produce(spec.client as ProduceClient)
 const telemetry = otel === undefined ? {} : await otel.finish() // after the clock, and after the client closed
-const snappy = spec.client.startsWith('kafkajs') ? spec.rawSnappy : spec.client.startsWith('topiq') ? loadSnappyBlocks().implementation : 'wasm'
+const snappy = spec.client.startsWith('kafkajs') ? spec.rawSnappy : spec.client === 'topiq-platformatic' ? 'wasm' : spec.client.startsWith('topiq') ? loadSnappyBlocks().implementation : 'wasm'
 process.stdout.write(`${JSON.stringify({ ...result, ...telemetry, snappy })}\n`)

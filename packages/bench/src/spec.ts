@@ -2,8 +2,8 @@
 export const TOPIC = 'campaign.created.json'
 
 export type Pattern = 'seq' | 'batch100' | 'conc1000' | 'consume'
-export type ProduceClient = 'kafkajs' | 'kafkajs+headers' | 'topiq' | 'topiq-otel' | 'topiq-linger0' | 'platformatic'
-export type ConsumeClient = 'kafkajs' | 'kafkajs+parse' | 'topiq' | 'topiq-otel' | 'topiq-autocommit' | 'platformatic'
+export type ProduceClient = 'kafkajs' | 'kafkajs+headers' | 'topiq' | 'topiq-otel' | 'topiq-linger0' | 'topiq-platformatic' | 'platformatic'
+export type ConsumeClient = 'kafkajs' | 'kafkajs+parse' | 'topiq' | 'topiq-otel' | 'topiq-autocommit' | 'topiq-platformatic' | 'platformatic'
 
 export interface WorkerSpec {
   client: ProduceClient | ConsumeClient

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { physicalTopic, silentLogger } from '@topiq/kafka-core'
-import { createTestTopics, uniquePrefix } from '@topiq/kafka-core/testing'
+import { createTestTopics, uniquePrefix, testEnv } from '@topiq/kafka-core/testing'
 import { startBroker, type TestBroker } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaConsumerClient } from './consumer.ts'
@@ -52,7 +52,7 @@ async function scenario(label: string, members: number): Promise<void> {
         groupId,
         handleSignals: false,
         logger: silentLogger,
-        env: {},
+        env: testEnv(),
         messageHandler: async (m) => {
           handled.push({ id: m.value.campaign_id, partition: m.partition, at: Date.now() })
           // ~1 ms per message: the run spans the crash instead of finishing before it

@@ -62,6 +62,12 @@ async function expectAllCommitted(groupId: string, topic: string): Promise<void>
 
 // The tests share this file's topics; each one counts only its own events (ids carry a per-test label).
 describe('KafkaConsumerClient on the real broker', () => {
+  it("runs on the vitest project's KAFKA_TRANSPORT (integration: kafkajs, integration-platformatic: platformatic)", () => {
+    const expected = process.env['KAFKA_TRANSPORT'] ?? 'kafkajs'
+    expect(['kafkajs', 'platformatic']).toContain(expected)
+    expect(new KafkaConsumerClient({ ...common('transport'), topics: ['campaign.created.json'], messageHandler: () => true }).transport).toBe(expected)
+  })
+
   it('round-trips typed messages over two topics, plain JSON and registry wire format, then commits them', async () => {
     const registry = new RegistryClient({ url: registryUrl })
     const schemaId = await registry.schemaIdFor('campaign.created.json')

@@ -3,7 +3,7 @@
 // data with commit and abort markers, and invalid events too large to dead-letter as they are.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { CompressionTypes, encodeJson, encodeWire, physicalTopic, RegistryClient, silentLogger, type IHeaders, type Message } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, rawKafka, readMessages, uniquePrefix, withAdmin } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, rawKafka, readMessages, uniquePrefix, withAdmin, testEnv } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { ConfigResourceTypes } from 'kafkajs'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -221,7 +221,7 @@ describe('records other clients may legally write', () => {
   it('TLS against a PLAINTEXT listener: start() rejects with TLS_HANDSHAKE_FAILED, not "is Kafka running?"', async () => {
     const consumer = new KafkaConsumerClient({
       ...common(freshPrefix('tls'), 'tls'),
-      env: { KAFKA_SSL: 'true' },
+      env: testEnv({ KAFKA_SSL: 'true' }),
       connectionTimeoutMs: 3_000,
       topics: [TOPIC],
       messageHandler: () => true,

@@ -3,15 +3,16 @@ import { connectionInfo } from '@topiq/local-stack'
 import { describe, expect, it } from 'vitest'
 import { resolveConnection } from './config.ts'
 import { translateKafkaError } from './errors.ts'
-import { createKafka } from './kafka.ts'
+import { testEnv } from './testing.ts'
+import { createTransport } from './transports.ts'
 import { silentLogger } from './logger.ts'
 
 describe('TLS against a PLAINTEXT listener', () => {
   it('is TLS_HANDSHAKE_FAILED, naming the broker and what to change', async () => {
     const { brokers } = connectionInfo()
-    const connection = resolveConnection({ brokers, env: { KAFKA_SSL: 'true' }, connectionTimeoutMs: 3_000 })
+    const connection = resolveConnection({ brokers, env: testEnv({ KAFKA_SSL: 'true' }), connectionTimeoutMs: 3_000 })
     expect(connection.ssl).toBe(true)
-    const admin = createKafka(connection, silentLogger, { retries: 0 }).admin()
+    const admin = createTransport(connection, silentLogger, { retries: 0 }).admin()
     const failure = await admin.connect().then(
       () => undefined,
       (error: unknown) => error,

@@ -5,6 +5,30 @@ import type { EventMap, TopicName } from '@topiq/contracts'
 import { registerCodecs } from './codecs.ts'
 import { metricsRegistry } from './metrics.ts'
 import { provisionTopics, topicPlan } from './topics.ts'
+import { resolveConnection } from './config.ts'
+import { silentLogger } from './logger.ts'
+import type { TransportAdmin } from './transport.ts'
+import { createTransport } from './transports.ts'
+
+/**
+ * An `env` option for clients under test: `extra` plus the KAFKA_TRANSPORT the vitest project runs with
+ * (integration: kafkajs, integration-platformatic: platformatic), so a test that isolates its client from
+ * `process.env` still runs on the project's transport.
+ */
+export function testEnv(extra: Readonly<Record<string, string | undefined>> = {}): Record<string, string | undefined> {
+  return { KAFKA_TRANSPORT: process.env['KAFKA_TRANSPORT'], ...extra }
+}
+
+/** An admin of the transport under test (the project's KAFKA_TRANSPORT): the code under test, unlike withAdmin's. */
+export async function withTransportAdmin<R>(brokers: readonly string[], use: (admin: TransportAdmin) => Promise<R>): Promise<R> {
+  const admin = createTransport(resolveConnection({ brokers: [...brokers], env: testEnv() }), silentLogger).admin()
+  await admin.connect()
+  try {
+    return await use(admin)
+  } finally {
+    await admin.disconnect()
+  }
+}
 
 /** A fresh topic prefix, so test files sharing one broker never see each other's messages. */
 export function uniquePrefix(label: string): string {

@@ -8,7 +8,7 @@ import { ConfigResourceTypes, type Admin } from 'kafkajs'
 import { connectionInfo, startCluster, type TestCluster } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isKafkaClientError } from './errors.ts'
-import { deleteTestTopics, uniquePrefix, withAdmin } from './testing.ts'
+import { deleteTestTopics, uniquePrefix, withAdmin, withTransportAdmin } from './testing.ts'
 import { provisionTopics, topicPlan, type TopicPlan } from './topics.ts'
 
 const BASE_PORT = 39740
@@ -38,7 +38,7 @@ async function topicConfig(admin: Admin, topic: string, name: string): Promise<s
 async function expectTooManyReplicas(brokers: readonly string[], count: number): Promise<void> {
   const prefix = uniquePrefix('topics-rf-too-high')
   const plan: TopicPlan[] = topicPlan(prefix, ['campaign.created.json']).map((t) => ({ ...t, replicationFactor: count + 1 }))
-  const failure = await withAdmin(brokers, (admin) => provisionTopics(admin, plan)).then(
+  const failure = await withTransportAdmin(brokers, (admin) => provisionTopics(admin, plan)).then(
     () => undefined,
     (error: unknown) => error,
   )
@@ -55,7 +55,7 @@ describe('provisionTopics on a 3-broker cluster', () => {
     const brokers = cluster?.brokers ?? []
     const prefix = uniquePrefix('topics-rf3')
     const plan = topicPlan(prefix)
-    const result = await withAdmin(brokers, (admin) => provisionTopics(admin, plan))
+    const result = await withTransportAdmin(brokers, (admin) => provisionTopics(admin, plan))
     expect(result.brokers).toBe(3)
     expect(result.created).toEqual(plan.map((t) => t.topic))
     expect(Object.values(result.replicationFactor)).toEqual(plan.map(() => 3))
@@ -64,7 +64,7 @@ describe('provisionTopics on a 3-broker cluster', () => {
       for (const t of plan) expect(await replicasPerPartition(admin, t.topic), t.topic).toEqual(Array.from({ length: t.numPartitions }, () => 3))
     })
     // Idempotent: the second call creates nothing.
-    const again = await withAdmin(brokers, (admin) => provisionTopics(admin, plan))
+    const again = await withTransportAdmin(brokers, (admin) => provisionTopics(admin, plan))
     expect(again).toEqual({ created: [], existing: plan.map((t) => t.topic), brokers: 3, replicationFactor: {} })
   }, 60_000)
 
@@ -73,7 +73,7 @@ describe('provisionTopics on a 3-broker cluster', () => {
     const prefix = uniquePrefix('topics-rf2')
     const plan = topicPlan(prefix, ['asset.updated.json']).map((t) => ({ ...t, replicationFactor: 2 }))
     await withAdmin(brokers, async (admin) => {
-      expect((await provisionTopics(admin, plan)).replicationFactor).toEqual(Object.fromEntries(plan.map((t) => [t.topic, 2])))
+      expect((await withTransportAdmin(brokers, (t) => provisionTopics(t, plan))).replicationFactor).toEqual(Object.fromEntries(plan.map((t) => [t.topic, 2])))
       for (const t of plan) expect(await replicasPerPartition(admin, t.topic)).toEqual([2, 2, 2])
     })
     await expectTooManyReplicas(brokers, 3)
@@ -88,7 +88,7 @@ describe('provisionTopics on the shared single-broker stack', () => {
   it('creates the schema topics with 1 replica; a min.insync.replicas the schema sets is lowered to it', async () => {
     const plan = topicPlan(prefix).map((t) => (t.deadLetter ? t : { ...t, configEntries: [...t.configEntries, { name: 'min.insync.replicas', value: '2' }] }))
     await withAdmin(brokers, async (admin) => {
-      const result = await provisionTopics(admin, plan)
+      const result = await withTransportAdmin(brokers, (t) => provisionTopics(t, plan))
       expect(result.brokers).toBe(1)
       expect(Object.values(result.replicationFactor)).toEqual(plan.map(() => 1))
       for (const t of plan) expect(await replicasPerPartition(admin, t.topic), t.topic).toEqual([1, 1, 1])

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { KafkaConsumerClient } from '@topiq/consumer'
 import { isKafkaClientError, physicalTopic, silentLogger, topicPlan } from '@topiq/kafka-core'
-import { readMessages, uniquePrefix, withAdmin } from '@topiq/kafka-core/testing'
+import { readMessages, uniquePrefix, withAdmin, testEnv } from '@topiq/kafka-core/testing'
 import { startCluster, type TestCluster } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient } from './producer.ts'
@@ -56,7 +56,7 @@ async function createReplicatedTopics(prefix: string): Promise<string> {
 const event = (key: number, seq: number) => ({ campaign_id: `key-${key}`, name: `cluster fault ${seq}`, created_at: '2024-01-15T10:00:00Z', metadata: { seq, key } })
 
 function producer(prefix: string): KafkaProducerClient {
-  return new KafkaProducerClient({ brokers: cluster.brokers, topicPrefix: prefix, clientId: 'cluster-fault-test', logger: silentLogger, env: {}, requestTimeoutMs: 5_000, deliveryTimeoutMs: 60_000 })
+  return new KafkaProducerClient({ brokers: cluster.brokers, topicPrefix: prefix, clientId: 'cluster-fault-test', logger: silentLogger, env: testEnv(), requestTimeoutMs: 5_000, deliveryTimeoutMs: 60_000 })
 }
 
 interface Ack {
@@ -274,7 +274,7 @@ describe('3-node cluster: rolling restart under a running producer and consumer 
           groupId,
           handleSignals: false,
           logger: silentLogger,
-          env: {},
+          env: testEnv(),
           messageHandler: (m) => {
             const seq = (m.value.metadata as { seq: number }).seq
             handled.set(seq, (handled.get(seq) ?? 0) + 1)

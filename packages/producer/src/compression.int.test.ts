@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { EventMap } from '@topiq/contracts'
 import { KafkaConsumerClient } from '@topiq/consumer'
 import { CompressionTypes, registerCodecs, silentLogger, type CodecFactory } from '@topiq/kafka-core'
-import { benchmarkEvent, createTestTopics, deleteTestTopics, readMessages, uniquePrefix } from '@topiq/kafka-core/testing'
+import { benchmarkEvent, createTestTopics, deleteTestTopics, readMessages, uniquePrefix, testEnv } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -22,8 +22,11 @@ const COUNT = 40
 const CODES = { lz4: CompressionTypes.LZ4, zstd: CompressionTypes.ZSTD } as const
 type Tested = keyof typeof CODES
 
-// Counts each codec's calls, so a test proves its batches really went through lz4/zstd (a producer that silently
-// fell back to no compression would pass a plain round trip).
+// Counts each codec's calls in kafkajs, so a test proves its batches really went through lz4/zstd (a producer that
+// silently fell back to no compression would pass a plain round trip). On the platformatic transport the producer and
+// the typed consumer use platformatic's own codecs, which are not counted here: there the proof is the plain kafkajs
+// consumer's test, whose reads must decompress with the codec (kafkajs picks it from each batch's attributes).
+const ON_KAFKAJS = (process.env['KAFKA_TRANSPORT'] ?? 'kafkajs') === 'kafkajs'
 const calls = { lz4: { compress: 0, decompress: 0 }, zstd: { compress: 0, decompress: 0 } }
 const registry = kafkajs.CompressionCodecs as Record<number, CodecFactory>
 const originals = new Map<number, CodecFactory>()
@@ -66,7 +69,7 @@ describe.each(['lz4', 'zstd'] as const)('compression %s', (codec) => {
   })
 
   it('the producer compresses and the broker accepts the batches', async () => {
-    await using producer = new KafkaProducerClient({ brokers, topicPrefix, compression: codec satisfies Compression, logger: silentLogger, env: {} })
+    await using producer = new KafkaProducerClient({ brokers, topicPrefix, compression: codec satisfies Compression, logger: silentLogger, env: testEnv() })
     expect(producer.compression).toBe(codec)
     const before = calls[codec].compress
     const batch = await producer.publishBatch(CREATED, sent.slice(0, COUNT - 1))
@@ -74,7 +77,7 @@ describe.each(['lz4', 'zstd'] as const)('compression %s', (codec) => {
     const single = await producer.publish(CREATED, sent[COUNT - 1]!)
     expect(Number(single.offset)).toBeGreaterThanOrEqual(0)
     // at least one compressed request per partition the batch touched, plus the single publish
-    expect(calls[codec].compress - before).toBeGreaterThanOrEqual(new Set(batch.partitions.map((p) => p.partition)).size + 1)
+    if (ON_KAFKAJS) expect(calls[codec].compress - before).toBeGreaterThanOrEqual(new Set(batch.partitions.map((p) => p.partition)).size + 1)
   })
 
   it('a plain kafkajs consumer reads the values back', async () => {
@@ -112,7 +115,7 @@ describe.each(['lz4', 'zstd'] as const)('compression %s', (codec) => {
       all,
       new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`typed consumer got ${received.length} of ${COUNT} ${codec} messages in 30 s`)), 30_000))),
     ]).finally(() => clearTimeout(timer))
-    expect(calls[codec].decompress - before).toBeGreaterThan(0)
+    if (ON_KAFKAJS) expect(calls[codec].decompress - before).toBeGreaterThan(0)
     expect(new Set(received.map((e) => e.name))).toEqual(new Set(sent.map((e) => e.name)))
     expect(received).toHaveLength(COUNT)
   })

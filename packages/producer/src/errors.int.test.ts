@@ -2,7 +2,7 @@
 // within a bounded time, and never carries a credential.
 import { inspect } from 'node:util'
 import { isKafkaClientError, type KafkaClientError } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix, testEnv } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient } from './producer.ts'
@@ -35,7 +35,7 @@ afterAll(async () => {
 describe('topic does not exist', () => {
   it('names the physical topic and the provisioning command, within a bounded time', async () => {
     const missingPrefix = uniquePrefix('producer-missing') // no topics were created under it
-    await using client = new KafkaProducerClient({ brokers, topicPrefix: missingPrefix, logger: recordingLogger(), env: {} })
+    await using client = new KafkaProducerClient({ brokers, topicPrefix: missingPrefix, logger: recordingLogger(), env: testEnv() })
     const { error, ms } = await failure(client.publish(CREATED, created))
     expect(error.code).toBe('TOPIC_NOT_FOUND')
     expect(error.topic).toBe(missingPrefix + CREATED)
@@ -46,7 +46,7 @@ describe('topic does not exist', () => {
 
   it('sendMessage returns false and logs the reason', async () => {
     const logger = recordingLogger()
-    await using client = new KafkaProducerClient({ brokers, topicPrefix: uniquePrefix('producer-missing'), logger, env: {} })
+    await using client = new KafkaProducerClient({ brokers, topicPrefix: uniquePrefix('producer-missing'), logger, env: testEnv() })
     expect(await client.sendMessage({ topic: CREATED, value: created })).toBe(false)
     const line = logger.lines.find((l) => l.level === 'error')
     expect(line).toMatchObject({ message: 'kafka message not sent', fields: { topic: CREATED, code: 'TOPIC_NOT_FOUND' } })
@@ -55,7 +55,7 @@ describe('topic does not exist', () => {
 
 describe('connection refused', () => {
   it('names the broker address and KAFKA_BROKER, and fails fast', async () => {
-    await using client = new KafkaProducerClient({ topicPrefix: prefix, logger: recordingLogger(), env: { KAFKA_BROKER: '127.0.0.1:1' } })
+    await using client = new KafkaProducerClient({ topicPrefix: prefix, logger: recordingLogger(), env: testEnv({ KAFKA_BROKER: '127.0.0.1:1' }) })
     const { error, ms } = await failure(client.publish(CREATED, created))
     expect(error.code).toBe('CONNECTION_REFUSED')
     expect(error.retriable).toBe(true)
@@ -68,7 +68,7 @@ describe('connection refused', () => {
 
   it('sendBatch returns 0 and reports every message as send-failed', async () => {
     const logger = recordingLogger()
-    await using client = new KafkaProducerClient({ brokers: '127.0.0.1:1', topicPrefix: prefix, logger, env: {} })
+    await using client = new KafkaProducerClient({ brokers: '127.0.0.1:1', topicPrefix: prefix, logger, env: testEnv() })
     const failed: number[] = []
     const sent = await client.sendBatch([{ topic: CREATED, value: created }, { topic: CREATED, value: { ...created, campaign_id: '2' } }], {
       onFailure: (f) => failed.push(...f.filter((x) => x.reason === 'send-failed' && x.error.code === 'CONNECTION_REFUSED').map((x) => x.index)),
@@ -83,13 +83,13 @@ describe('SASL (SCRAM-SHA-256 listener)', () => {
   it('publishes with credentials from the environment', async () => {
     await using client = new KafkaProducerClient({
       logger: recordingLogger(),
-      env: {
+      env: testEnv({
         KAFKA_BROKER: saslBrokers.join(','),
         KAFKA_SASL_MECHANISM: scram.mechanism,
         KAFKA_SASL_USERNAME: scram.username,
         KAFKA_SASL_PASSWORD: scram.password,
         KAFKA_TOPIC_PREFIX: prefix,
-      },
+      }),
     })
     const result = await client.publish(CREATED, { ...created, campaign_id: 'sasl-1' })
     const [message] = (await readMessages(brokers, [prefix + CREATED], 1)).map(decode)
@@ -103,7 +103,7 @@ describe('SASL (SCRAM-SHA-256 listener)', () => {
       sasl: { mechanism: scram.mechanism, username: scram.username, password: WRONG_PASSWORD },
       topicPrefix: prefix,
       logger,
-      env: {},
+      env: testEnv(),
     })
     const { error, ms } = await failure(client.publish(CREATED, created))
     expect(error.code).toBe('AUTHENTICATION_FAILED')

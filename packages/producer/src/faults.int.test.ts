@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isKafkaClientError, silentLogger } from '@topiq/kafka-core'
-import { createTestTopics, endOffsets, readMessages, uniquePrefix, withAdmin } from '@topiq/kafka-core/testing'
+import { createTestTopics, endOffsets, readMessages, uniquePrefix, withAdmin, testEnv } from '@topiq/kafka-core/testing'
 import { startBroker, type TestBroker } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient, type BatchFailure } from './producer.ts'
@@ -153,7 +153,7 @@ function client(prefix: string, logger = silentLogger): KafkaProducerClient {
     topicPrefix: prefix,
     clientId: 'fault-test',
     logger,
-    env: {},
+    env: testEnv(),
     requestTimeoutMs: 5_000,
     ...(process.env['FAULT_BEFORE'] === '1' ? {} : { deliveryTimeoutMs: 30_000 }),
   })

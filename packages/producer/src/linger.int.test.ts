@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isContractError } from '@topiq/contracts'
 import { isKafkaClientError, physicalTopic, silentLogger } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, rawKafka, readMessages, uniquePrefix, withAdmin } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, rawKafka, readMessages, uniquePrefix, withAdmin, testEnv } from '@topiq/kafka-core/testing'
 import { connectionInfo, startBroker } from '@topiq/local-stack'
 import { ConfigResourceTypes } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -186,7 +186,7 @@ describe('linger: a request written only in part', () => {
   // others. Each publish gets its own partition's outcome: written ones resolve where they are, the refused ones
   // reject as not sent. None of them is "outcome unknown": the broker answered for every partition.
   it('resolves the publishes of the written partitions and rejects only those of the refused one', async () => {
-    await using p = new KafkaProducerClient({ brokers, topicPrefix: partPrefix, logger: silentLogger, env: {}, compression: 'none' })
+    await using p = new KafkaProducerClient({ brokers, topicPrefix: partPrefix, logger: silentLogger, env: testEnv(), compression: 'none' })
     await p.publish(CREATED, event('part-warmup'), { key: 'warmup' }) // connected, metadata known: the calls below share one request
     const small = Array.from({ length: 30 }, (_, i) => ({ id: `part-${i}`, key: `key-${i}` }))
     const calls = [

@@ -36,7 +36,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isContractError } from '@topiq/contracts'
 import { decodeHeaders, isKafkaClientError, physicalTopic, type KafkaClientError } from '@topiq/kafka-core'
-import { createTestTopics, readMessages, uniquePrefix, withAdmin, type ReadMessage } from '@topiq/kafka-core/testing'
+import { createTestTopics, readMessages, uniquePrefix, withAdmin, type ReadMessage, testEnv } from '@topiq/kafka-core/testing'
 import { startBroker, type TestBroker } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient, type BatchFailure, type OutgoingMessage, type PublishBatchResult } from './producer.ts'
@@ -210,7 +210,7 @@ describe('a produce request the broker never answers (SIGSTOP): OUTCOME_UNKNOWN,
         topicPrefix: prefix,
         clientId: `outcome-unknown-${api}`,
         logger,
-        env: {},
+        env: testEnv(),
         requestTimeoutMs: REQUEST_TIMEOUT_MS,
         deliveryTimeoutMs: DELIVERY_TIMEOUT_MS,
         retries: RETRIES,

@@ -1,7 +1,7 @@
 // Publishes to the real local Kafka and reads back with a plain kafkajs consumer: key, headers, value.
 import { ContractError, topicMetadata } from '@topiq/contracts'
 import { silentLogger } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix, testEnv } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient, type BatchFailure } from './producer.ts'
@@ -23,7 +23,7 @@ async function freshPrefix(): Promise<string> {
 }
 
 function producer(topicPrefix: string, logger = silentLogger): KafkaProducerClient {
-  return new KafkaProducerClient({ brokers, topicPrefix, logger, clientId: 'producer-int-test', env: {} })
+  return new KafkaProducerClient({ brokers, topicPrefix, logger, clientId: 'producer-int-test', env: testEnv() })
 }
 
 beforeAll(async () => {
@@ -32,6 +32,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deleteTestTopics(brokers, prefix)
+})
+
+describe('the transport under test', () => {
+  it("is the vitest project's KAFKA_TRANSPORT (integration: kafkajs, integration-platformatic: platformatic)", () => {
+    const expected = process.env['KAFKA_TRANSPORT'] ?? 'kafkajs'
+    expect(['kafkajs', 'platformatic']).toContain(expected)
+    expect(producer(prefix).transport).toBe(expected)
+  })
 })
 
 describe('publish', () => {
@@ -124,7 +132,7 @@ describe('publish', () => {
 
   it('honours overrides like the guide (acks=1, gzip, no idempotence) and still delivers', async () => {
     const p = await freshPrefix()
-    await using client = new KafkaProducerClient({ brokers, topicPrefix: p, logger: silentLogger, acks: 1, retries: 5, compression: 'gzip', registry: registryUrl, env: {} })
+    await using client = new KafkaProducerClient({ brokers, topicPrefix: p, logger: silentLogger, acks: 1, retries: 5, compression: 'gzip', registry: registryUrl, env: testEnv() })
     expect(client.idempotent).toBe(false)
     await client.publish(ASSET, { asset_id: 'a1', version: 2, updated_at: created.created_at })
     const [message] = (await readMessages(brokers, [p + ASSET], 1)).map(decode)

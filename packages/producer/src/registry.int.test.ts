@@ -5,7 +5,7 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry'
 import { topicMetadata } from '@topiq/contracts'
 import { CONTENT_TYPE, silentLogger, subjectOf } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix, testEnv } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient } from './producer.ts'
@@ -51,7 +51,7 @@ async function registerAsForeignClient(subject: string, compatibility: string, s
 }
 
 function client(topicPrefix: string): KafkaProducerClient {
-  return new KafkaProducerClient({ brokers, topicPrefix, registry: registryUrl, logger: silentLogger, env: {} })
+  return new KafkaProducerClient({ brokers, topicPrefix, registry: registryUrl, logger: silentLogger, env: testEnv() })
 }
 
 describe('a registry-framed topic', () => {
@@ -88,7 +88,7 @@ describe('a registry-framed topic', () => {
   })
 
   it('an unreachable registry fails the publish with REGISTRY_ERROR naming SCHEMA_REGISTRY_URL and sends nothing', async () => {
-    await using producer = new KafkaProducerClient({ brokers, topicPrefix: prefix, registry: 'http://127.0.0.1:1/apis/ccompat/v7', logger: silentLogger, env: {} })
+    await using producer = new KafkaProducerClient({ brokers, topicPrefix: prefix, registry: 'http://127.0.0.1:1/apis/ccompat/v7', logger: silentLogger, env: testEnv() })
     const error = await producer.publish(ASSET, asset).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'REGISTRY_ERROR', retriable: true })
     expect((error as Error).message).toMatch(/unreachable .*SCHEMA_REGISTRY_URL/)
@@ -101,7 +101,7 @@ describe('a json topic', () => {
     const p = `${prefix}json.`
     await createTestTopics(brokers, p, [CREATED])
     try {
-      await using producer = new KafkaProducerClient({ brokers, topicPrefix: p, logger: silentLogger, env: { SCHEMA_REGISTRY_URL: registryUrl } })
+      await using producer = new KafkaProducerClient({ brokers, topicPrefix: p, logger: silentLogger, env: testEnv({ SCHEMA_REGISTRY_URL: registryUrl }) })
       expect(producer.registry?.url).toBe(registryUrl)
       await producer.publish(CREATED, created)
       const [message] = (await readMessages(brokers, [p + CREATED], 1)).map(decode)

@@ -6,7 +6,7 @@ import { propagation, trace } from '@opentelemetry/api'
 import { KafkaConsumerClient } from '@topiq/consumer'
 import type { EventMap } from '@topiq/contracts'
 import { metricsText, physicalTopic, serveMetrics, silentLogger } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix, testEnv } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient } from './producer.ts'
@@ -17,7 +17,7 @@ const prefix = uniquePrefix('telemetry-off')
 const runId = randomUUID().slice(0, 8)
 const CREATED = 'campaign.created.json'
 const created = (id: string): EventMap[typeof CREATED] => ({ campaign_id: id, name: `Campaign ${id}`, created_at: '2024-01-15T10:00:00Z' })
-const options = { brokers, topicPrefix: prefix, logger: silentLogger, registry: false, env: {} } as const
+const options = { brokers, topicPrefix: prefix, logger: silentLogger, registry: false, env: testEnv() } as const
 let lingering: KafkaProducerClient
 let plain: KafkaProducerClient
 
@@ -61,7 +61,7 @@ describe('without an OpenTelemetry SDK', () => {
       topicPrefix: prefix,
       handleSignals: false,
       logger: silentLogger,
-      env: {},
+      env: testEnv(),
       lagIntervalMs: 100,
       topics: [CREATED],
       messageHandler: (m) => {

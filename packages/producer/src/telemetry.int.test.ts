@@ -13,7 +13,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type Readabl
 import { KafkaConsumerClient, type CommonConsumerOptions } from '@topiq/consumer'
 import { isContractError, topicMetadata, type EventMap } from '@topiq/contracts'
 import { ATTR, METER_NAME, METRICS, metricsText, partitionAssigners, physicalTopic, silentLogger, SPAN_EVENT } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, rawKafka, readMessages, uniquePrefix, waitFor } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, rawKafka, readMessages, uniquePrefix, waitFor, testEnv } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaProducerClient, type PublishResult } from './producer.ts'
@@ -48,13 +48,13 @@ const UPDATED = 'campaign.updated.json'
 const created = (id: string): EventMap[typeof CREATED] => ({ campaign_id: id, name: `Campaign ${id}`, created_at: '2024-01-15T10:00:00Z' })
 const updated = (id: string): EventMap[typeof UPDATED] => ({ campaign_id: id, updated_at: '2024-01-15T10:00:00Z', changes: { status: 'paused' } })
 
-const producerOptions = { brokers, topicPrefix: prefix, logger: silentLogger, registry: false, env: {} } as const
+const producerOptions = { brokers, topicPrefix: prefix, logger: silentLogger, registry: false, env: testEnv() } as const
 let plain: KafkaProducerClient
 let lingering: KafkaProducerClient
 const consumers: { stop(): Promise<void> }[] = []
 
 function consumerOptions(label: string): CommonConsumerOptions {
-  return { groupId: `telemetry-${runId}-${label}`, brokers, topicPrefix: prefix, handleSignals: false, logger: silentLogger, env: {}, heartbeatIntervalMs: 1_000 }
+  return { groupId: `telemetry-${runId}-${label}`, brokers, topicPrefix: prefix, handleSignals: false, logger: silentLogger, env: testEnv(), heartbeatIntervalMs: 1_000 }
 }
 
 
