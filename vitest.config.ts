@@ -8,8 +8,8 @@ const conditions = ['@topiq/source', 'node', 'import', 'default']
 // (KAFKA_TRANSPORT=platformatic, read by every producer, consumer and CLI command under test). The second run is
 // every file that goes through the transport seam; files that never touch it (local stack, codegen, registry,
 // Prometheus, the platformatic compatibility check and the transport conformance suite, which covers both
-// transports itself) run once. The platformatic group starts after the first (sequence.groupOrder): tests that
-// start their own brokers use fixed ports.
+// transports itself) run once. The two groups (sequence.groupOrder 0 and 1, set on every project: without it all
+// projects run at once) never run at the same time: tests that start their own brokers use fixed ports.
 const INTEGRATION = ['packages/*/src/**/*.int.test.ts', 'apps/*/src/**/*.int.test.ts', 'observability/**/*.int.test.ts']
 const TRANSPORT_INDEPENDENT = [
   'packages/local-stack/**',
@@ -33,6 +33,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'scripts/**/*.test.ts', 'observability/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           typecheck: {
@@ -53,6 +54,7 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 180_000,
           env: { KAFKA_TRANSPORT: 'kafkajs' },
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -69,6 +71,7 @@ export default defineConfig({
           hookTimeout: 180_000,
           maxConcurrency: 4,
           env: { KAFKA_TRANSPORT: 'kafkajs' },
+          sequence: { groupOrder: 0 },
         },
       },
       {

@@ -15,6 +15,7 @@ const COMMON = `Connection (all Kafka commands):
   --brokers <host:port,...>   default: KAFKA_BROKER, else localhost:29092 on a host / kafka:9092 in a container
   --prefix <p>                physical topic prefix (default: KAFKA_TOPIC_PREFIX, else none)
   SASL/TLS from KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL, KAFKA_SSL_CA_FILE.
+  Kafka client from KAFKA_TRANSPORT: kafkajs (default) or platformatic (@platformatic/kafka).
 Exit codes: 0 success, 1 failure (invalid payload, breaking change, Kafka error), 2 usage error.`
 
 const HELP: Record<string, string> = {

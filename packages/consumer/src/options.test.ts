@@ -162,6 +162,15 @@ describe('groupInstanceId (static membership)', () => {
   })
 })
 
+describe('transport (the Kafka client underneath)', () => {
+  it('is kafkajs by default, taken from the option, else from KAFKA_TRANSPORT; anything else is refused naming the choices', () => {
+    expect(resolveOptions(base).connection.transport).toBe('kafkajs')
+    expect(resolveOptions({ ...base, env: { KAFKA_TRANSPORT: 'platformatic' } }).connection.transport).toBe('platformatic')
+    expect(resolveOptions({ ...base, transport: 'kafkajs', env: { KAFKA_TRANSPORT: 'platformatic' } }).connection.transport).toBe('kafkajs')
+    expect(configError({ transport: 'node-rdkafka' })).toMatch(/the transport option="node-rdkafka" is not a transport: use one of kafkajs, platformatic/)
+  })
+})
+
 describe('lagIntervalMs (topiq_consumer_lag sampling)', () => {
   it('is 15 s by default, taken from the option, else from KAFKA_LAG_INTERVAL_MS; 0 turns it off', () => {
     expect(resolveOptions(base).lagIntervalMs).toBe(15_000)

@@ -29,6 +29,13 @@ describe('resolveProducerOptions', () => {
     })
   })
 
+  it('runs on kafkajs unless the transport option or KAFKA_TRANSPORT says platformatic; anything else is refused', () => {
+    expect(resolveProducerOptions({ env }).connection.transport).toBe('kafkajs')
+    expect(resolveProducerOptions({ env: { KAFKA_TRANSPORT: 'platformatic' } }).connection.transport).toBe('platformatic')
+    expect(resolveProducerOptions({ env: { KAFKA_TRANSPORT: 'platformatic' }, transport: 'kafkajs' }).connection.transport).toBe('kafkajs')
+    expect(configError({ env: { KAFKA_TRANSPORT: 'rdkafka' } })).toMatch(/KAFKA_TRANSPORT="rdkafka" is not a transport: use one of kafkajs, platformatic/)
+  })
+
   it('takes the linger settings, and refuses ones that cannot work', () => {
     expect(resolveProducerOptions({ env, lingerMs: 0 }).lingerMs).toBe(0)
     expect(resolveProducerOptions({ env, lingerMs: 20, batchBytes: 65_536, maxBufferedBytes: 1_000_000 })).toMatchObject({ lingerMs: 20, batchBytes: 65_536, maxBufferedBytes: 1_000_000 })

@@ -91,6 +91,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'registry',
   'topicPrefix',
   'logger',
+  'transport',
   'env',
 ])
 
