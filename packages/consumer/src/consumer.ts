@@ -496,7 +496,6 @@ export class KafkaConsumerClient<T extends TopicName> {
       // Kafka's own protocol names (range, roundrobin): without them a Python or Java member in the group makes the
       // join fail.
       partitionAssigners: o.partitionAssignors,
-      maxBatchRecords: o.maxPollRecords,
       ...(o.groupInstanceId === undefined ? {} : { groupInstanceId: o.groupInstanceId }),
     })
     this.consumer = consumer

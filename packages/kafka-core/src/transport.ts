@@ -69,7 +69,10 @@ export interface ConsumerConfig {
   partitionAssigners: readonly AssignorName[]
   /** Static membership (KIP-345). */
   groupInstanceId?: string
-  /** Records handed to one eachBatch call at most (max.poll.records). */
+  /**
+   * Records handed to one eachBatch call at most; default: a partition's whole fetched batch, as kafkajs (topiq's
+   * consumer bounds its own chunks by maxPollRecords and commits after each; a smaller batch only adds waits for commits).
+   */
   maxBatchRecords?: number
 }
 

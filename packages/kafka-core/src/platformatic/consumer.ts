@@ -27,7 +27,6 @@ import { errorTree, normalizeError } from './errors.ts'
 /** kafkajs' fetch defaults (platformatic's are 50 MB for both, i.e. one partition may fill a whole response). */
 const MAX_BYTES = 10 * 1024 * 1024
 const MAX_BYTES_PER_PARTITION = 1024 * 1024
-const DEFAULT_MAX_BATCH_RECORDS = 100
 /** kafkajs' default rebalance timeout; platformatic requires it ≥ the session timeout. */
 const REBALANCE_TIMEOUT = 60_000
 const RESTART_DELAY_MS = 1_000
@@ -91,9 +90,51 @@ interface Batchable {
 const key = (topic: string, partition: number) => `${topic}\0${partition}`
 const asBuffer = (b: Buffer | null | undefined): Buffer | null => (b === null || b === undefined ? null : Buffer.isBuffer(b) ? b : Buffer.from(b))
 
+type BatchContext = KafkaMessage extends { batchContext: infer C } ? C : Record<string, unknown>
+/** Per batch: what every record of it shares (kafkajs too hands its records one batchContext object per batch). */
+interface BatchShared {
+  context: BatchContext
+  logAppendTime: boolean
+  /** firstOffset / firstTimestamp as numbers when offset + delta stays exact (always, short of 2^53). */
+  firstOffset: number | undefined
+  firstTimestamp: number | undefined
+}
+const shared = new WeakMap<RawBatch, BatchShared>()
+/** Deltas up to this are added as numbers to a base from `exact` without leaving the exact range. */
+const MAX_DELTA = 2n ** 32n
+const exact = (n: bigint): number | undefined => (n >= 0n && n <= BigInt(Number.MAX_SAFE_INTEGER) - 2n ** 32n ? Number(n) : undefined)
+
+function sharedOf(batch: RawBatch): BatchShared {
+  let s = shared.get(batch)
+  if (s === undefined) {
+    const logAppendTime = (batch.attributes & LOG_APPEND_TIME) !== 0
+    s = {
+      context: {
+        firstOffset: batch.firstOffset.toString(),
+        firstTimestamp: batch.firstTimestamp.toString(),
+        partitionLeaderEpoch: batch.partitionLeaderEpoch,
+        inTransaction: (batch.attributes & IS_TRANSACTIONAL) !== 0,
+        isControlBatch: false,
+        lastOffsetDelta: batch.lastOffsetDelta,
+        producerId: batch.producerId.toString(),
+        producerEpoch: batch.producerEpoch,
+        firstSequence: batch.firstSequence,
+        maxTimestamp: batch.maxTimestamp.toString(),
+        timestampType: logAppendTime ? 1 : 0,
+        magicByte: batch.magic,
+      } as unknown as BatchContext,
+      logAppendTime,
+      firstOffset: exact(batch.firstOffset),
+      firstTimestamp: exact(batch.firstTimestamp),
+    }
+    shared.set(batch, s)
+  }
+  return s
+}
+
 /** A record as kafkajs 2.2.4 decodes it (protocol/recordBatch/record/v0/decoder.js), field for field. */
 export function kafkajsMessage(batch: RawBatch, record: RawRecord): KafkaMessage {
-  const logAppendTime = (batch.attributes & LOG_APPEND_TIME) !== 0
+  const s = sharedOf(batch)
   const headers: IHeaders = {}
   for (const [name, value] of record.headers) {
     const k = name === null ? 'null' : name.toString('utf8')
@@ -101,30 +142,22 @@ export function kafkajsMessage(batch: RawBatch, record: RawRecord): KafkaMessage
     const existing = headers[k]
     headers[k] = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v]
   }
-  const batchContext = {
-    firstOffset: batch.firstOffset.toString(),
-    firstTimestamp: batch.firstTimestamp.toString(),
-    partitionLeaderEpoch: batch.partitionLeaderEpoch,
-    inTransaction: (batch.attributes & IS_TRANSACTIONAL) !== 0,
-    isControlBatch: false,
-    lastOffsetDelta: batch.lastOffsetDelta,
-    producerId: batch.producerId.toString(),
-    producerEpoch: batch.producerEpoch,
-    firstSequence: batch.firstSequence,
-    maxTimestamp: batch.maxTimestamp.toString(),
-    timestampType: logAppendTime ? 1 : 0,
-    magicByte: batch.magic,
-  }
+  const timestamp =
+    s.logAppendTime && batch.maxTimestamp
+      ? (s.context as { maxTimestamp: string }).maxTimestamp
+      : s.firstTimestamp === undefined || record.timestampDelta > MAX_DELTA || record.timestampDelta < -MAX_DELTA
+        ? (batch.firstTimestamp + record.timestampDelta).toString()
+        : String(s.firstTimestamp + Number(record.timestampDelta))
   return {
     magicByte: batch.magic,
     attributes: record.attributes,
-    timestamp: logAppendTime && batch.maxTimestamp ? batch.maxTimestamp.toString() : (batch.firstTimestamp + BigInt(record.timestampDelta)).toString(),
-    offset: (batch.firstOffset + BigInt(record.offsetDelta)).toString(),
+    timestamp,
+    offset: s.firstOffset === undefined ? (batch.firstOffset + BigInt(record.offsetDelta)).toString() : String(s.firstOffset + record.offsetDelta),
     key: asBuffer(record.key),
     value: asBuffer(record.value),
     headers,
     isControlRecord: false,
-    batchContext,
+    batchContext: s.context,
   } as unknown as KafkaMessage
 }
 
@@ -513,7 +546,7 @@ class PlatformaticTransportConsumer implements TransportConsumer {
         for (const p of topicResponse.partitions) {
           const asked = requested.get(key(topic, p.partitionIndex))
           if (asked === undefined || p.records === null || p.records.length === 0) continue
-          const chunks = chunksOf(p.records, asked.offset, this.#config.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS)
+          const chunks = chunksOf(p.records, asked.offset, this.#config.maxBatchRecords ?? Number.POSITIVE_INFINITY)
           if (chunks.length > 0) work.push({ topic, partition: p.partitionIndex, highWatermark: p.highWatermark.toString(), chunks })
         }
       }
