@@ -61,6 +61,7 @@ const CLIENTS: readonly Client[] = [
   { name: 'topiq on platformatic', runner: 'node', patterns: { seq: 'topiq-platformatic', batch100: 'topiq-platformatic', conc1000: 'topiq-platformatic', consume: 'topiq-platformatic' } },
   { name: 'topiq, lingerMs: 0', runner: 'node', patterns: { seq: 'topiq-linger0' } },
   { name: 'topiq, autoCommit: true', runner: 'node', patterns: { consume: 'topiq-autocommit' } },
+  { name: 'topiq on platformatic, autoCommit: true', runner: 'node', patterns: { consume: 'topiq-platformatic-autocommit' } },
   { name: '@platformatic/kafka', runner: 'node', patterns: { seq: 'platformatic', batch100: 'platformatic', conc1000: 'platformatic', consume: 'platformatic' } },
   { name: 'confluent-kafka (librdkafka)', runner: 'python', patterns: { seq: 'confluent', batch100: 'confluent', conc1000: 'confluent', consume: 'confluent' } },
   { name: 'Java Producer/ConsumerPerformance', runner: 'java', patterns: { conc1000: 'java', consume: 'java' } },

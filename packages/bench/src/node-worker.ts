@@ -180,10 +180,10 @@ async function consume(): Promise<WorkerResult> {
     await consumer.disconnect()
     return result
   }
-  if (spec.client === 'topiq' || spec.client === 'topiq-otel' || spec.client === 'topiq-autocommit' || spec.client === 'topiq-platformatic') {
+  if (spec.client.startsWith('topiq')) {
     const consumer = new KafkaConsumerClient({
-      ...(spec.client === 'topiq-autocommit' ? { autoCommit: true } : {}),
-      transport: spec.client === 'topiq-platformatic' ? 'platformatic' : 'kafkajs',
+      ...(spec.client.endsWith('-autocommit') ? { autoCommit: true } : {}),
+      transport: spec.client.startsWith('topiq-platformatic') ? 'platformatic' : 'kafkajs',
       topics: [TOPIC],
       groupId,
       brokers: spec.brokers,
@@ -216,5 +216,5 @@ async function consume(): Promise<WorkerResult> {
 
 const result = spec.pattern === 'consume' ? await consume() : await produce(spec.client as ProduceClient)
 const telemetry = otel === undefined ? {} : await otel.finish() // after the clock, and after the client closed
-const snappy = spec.client.startsWith('kafkajs') ? spec.rawSnappy : spec.client === 'topiq-platformatic' ? 'wasm' : spec.client.startsWith('topiq') ? loadSnappyBlocks().implementation : 'wasm'
+const snappy = spec.client.startsWith('kafkajs') ? spec.rawSnappy : spec.client.startsWith('topiq-platformatic') ? 'wasm' : spec.client.startsWith('topiq') ? loadSnappyBlocks().implementation : 'wasm'
 process.stdout.write(`${JSON.stringify({ ...result, ...telemetry, snappy })}\n`)

@@ -40,7 +40,7 @@ import {
   type RecordsBatch,
 } from '@platformatic/kafka'
 import { CompressionTypes, muteKafkajsTimeoutWarning, partitionAssigners } from '@topiq/kafka-core'
-import { rawKafka, readMessages } from '@topiq/kafka-core/testing'
+import { injectPlatformaticProduceFaults as injectProduceFaults, rawKafka, readMessages } from '@topiq/kafka-core/testing'
 import { KAFKA_VERSION, startBroker, type TestBroker } from '@topiq/local-stack'
 import { Partitioners, type PartitionMetadata } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -210,43 +210,6 @@ function deepFind(e: unknown, match: (x: Error) => boolean, depth = 0): Error | 
 
 type SendArgs = [apiKey: number, apiVersion: number, createPayload: () => { buffer: Buffer }, parser: unknown, reqTags: boolean, resTags: boolean, callback: (error: Error | null, response?: unknown) => void]
 
-/**
- * Fault injection below the client's retry logic: wraps Connection#send (shared by every connection of this process)
- * for Produce requests (api key 0) whose payload contains `marker`.
- * - `lose-response`: the request reaches the broker and is written, the response is read and thrown away, and the
- *   client is told the connection closed (the "unknown outcome" of a produce request);
- * - `not-sent`: the request never leaves the process; the client is told the connection closed.
- */
-function injectProduceFaults(mode: 'lose-response' | 'not-sent', marker: string, times: number) {
-  const proto = Connection.prototype as unknown as { send: (this: Connection, ...args: SendArgs) => void }
-  const original = proto.send
-  const lost: unknown[] = []
-  let left = times
-  proto.send = function (this: Connection, ...args: SendArgs) {
-    const [apiKey, , createPayload, , , , callback] = args
-    if (apiKey === 0 && left > 0 && createPayload().buffer?.includes(marker) === true) {
-      left--
-      if (mode === 'not-sent') {
-        setImmediate(() => callback(new NetworkError('Connection closed (injected: request not sent)')))
-        return
-      }
-      args[6] = (_error, response) => {
-        lost.push(response)
-        callback(new NetworkError('Connection closed (injected: response lost)'))
-      }
-    }
-    original.apply(this, args)
-  }
-  return {
-    lost,
-    get injected() {
-      return times - left
-    },
-    restore: () => {
-      proto.send = original
-    },
-  }
-}
 
 /** Delays the response callback of the next Metadata request (api key 3) sent after the call by `ms`. */
 function delayNextMetadataResponse(ms: number) {

@@ -3,7 +3,7 @@ export const TOPIC = 'campaign.created.json'
 
 export type Pattern = 'seq' | 'batch100' | 'conc1000' | 'consume'
 export type ProduceClient = 'kafkajs' | 'kafkajs+headers' | 'topiq' | 'topiq-otel' | 'topiq-linger0' | 'topiq-platformatic' | 'platformatic'
-export type ConsumeClient = 'kafkajs' | 'kafkajs+parse' | 'topiq' | 'topiq-otel' | 'topiq-autocommit' | 'topiq-platformatic' | 'platformatic'
+export type ConsumeClient = 'kafkajs' | 'kafkajs+parse' | 'topiq' | 'topiq-otel' | 'topiq-autocommit' | 'topiq-platformatic' | 'topiq-platformatic-autocommit' | 'platformatic'
 
 export interface WorkerSpec {
   client: ProduceClient | ConsumeClient

@@ -1,5 +1,6 @@
 // Helpers for integration tests against a real broker (the local stack). Not for production code.
 import { randomBytes } from 'node:crypto'
+import { Connection, NetworkError } from '@platformatic/kafka'
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs'
 import type { EventMap, TopicName } from '@topiq/contracts'
 import { registerCodecs } from './codecs.ts'
@@ -160,5 +161,46 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
     if (value !== undefined && value !== false) return value
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, intervalMs))
+  }
+}
+
+type SendArgs = [apiKey: number, apiVersion: number, createPayload: () => { buffer?: Buffer }, parser: unknown, reqTags: boolean, resTags: boolean, callback: (error: Error | null, response?: unknown) => void]
+
+/**
+ * Fault injection below @platformatic/kafka's retry logic: wraps Connection#send (shared by every connection of this
+ * process) for the next `times` Produce requests (api key 0) whose payload contains `marker`.
+ * - `lose-response`: the request reaches the broker and is written, the response is read and thrown away (kept in
+ *   `lost`), and the client is told the connection closed (the "unknown outcome" of a produce request);
+ * - `not-sent`: the request never leaves the process; the client is told the connection closed.
+ * `restore()` puts Connection#send back.
+ */
+export function injectPlatformaticProduceFaults(mode: 'lose-response' | 'not-sent', marker: string, times: number) {
+  const proto = Connection.prototype as unknown as { send: (this: Connection, ...args: SendArgs) => void }
+  const original = proto.send
+  const lost: unknown[] = []
+  let left = times
+  proto.send = function (this: Connection, ...args: SendArgs) {
+    const [apiKey, , createPayload, , , , callback] = args
+    if (apiKey === 0 && left > 0 && createPayload().buffer?.includes(marker) === true) {
+      left--
+      if (mode === 'not-sent') {
+        setImmediate(() => callback(new NetworkError('Connection closed (injected: request not sent)')))
+        return
+      }
+      args[6] = (_error, response) => {
+        lost.push(response)
+        callback(new NetworkError('Connection closed (injected: response lost)'))
+      }
+    }
+    original.apply(this, args)
+  }
+  return {
+    lost,
+    get injected() {
+      return times - left
+    },
+    restore: () => {
+      proto.send = original
+    },
   }
 }

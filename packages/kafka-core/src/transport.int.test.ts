@@ -4,14 +4,14 @@
 // producer's idempotence (faults injected below its retry logic by wrapping platformatic's Connection#send):
 // acknowledged means written, order kept under a transient failure, outcome unknown reported and fenced.
 import { randomBytes } from 'node:crypto'
-import { Connection, Consumer as PltConsumer, NetworkError } from '@platformatic/kafka'
+import { Consumer as PltConsumer } from '@platformatic/kafka'
 import { connectionInfo } from '@topiq/local-stack'
 import { Partitioners, type KafkaMessage, type Message } from 'kafkajs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { resolveConnection, TRANSPORTS, type TransportName } from './config.ts'
 import { isOutcomeUnknown, sendPartitionOutcomes, translateKafkaError, type ErrorContext } from './errors.ts'
 import { silentLogger, type Logger } from './logger.ts'
-import { readMessages, withAdmin, type ReadMessage } from './testing.ts'
+import { injectPlatformaticProduceFaults, readMessages, withAdmin, type ReadMessage } from './testing.ts'
 import type { CompressionName, ProducerConfig, TransportAdmin, TransportProducer } from './transport.ts'
 import { createTransport } from './transports.ts'
 
@@ -322,40 +322,11 @@ describe('admin answers are the same on both transports', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Idempotence of the platformatic producer under injected faults (below its retries).
 
-type SendArgs = [apiKey: number, apiVersion: number, createPayload: () => { buffer?: Buffer }, parser: unknown, reqTags: boolean, resTags: boolean, callback: (error: Error | null, response?: unknown) => void]
-
-/**
- * Wraps Connection#send for Produce requests (api key 0) whose payload contains `marker`:
- * - `lose-response`: the request is written and the broker appends it; its response is thrown away and the client
- *   told the connection closed (outcome unknown to the client);
- * - `not-sent`: the request never leaves the process; the client is told the connection closed.
- */
+/** injectPlatformaticProduceFaults (testing.ts), undone after the file. */
 function injectProduceFaults(mode: 'lose-response' | 'not-sent', marker: string, times: number) {
-  const proto = Connection.prototype as unknown as { send: (this: Connection, ...args: SendArgs) => void }
-  const original = proto.send
-  let left = times
-  proto.send = function (this: Connection, ...args: SendArgs) {
-    const [apiKey, , createPayload, , , , callback] = args
-    if (apiKey === 0 && left > 0 && createPayload().buffer?.includes(marker) === true) {
-      left--
-      if (mode === 'not-sent') {
-        setImmediate(() => callback(new NetworkError('Connection closed (injected: request not sent)')))
-        return
-      }
-      args[6] = () => callback(new NetworkError('Connection closed (injected: response lost)'))
-    }
-    original.apply(this, args)
-  }
-  const restore = () => {
-    proto.send = original
-  }
-  closers.push(async () => restore())
-  return {
-    get injected() {
-      return times - left
-    },
-    restore,
-  }
+  const fault = injectPlatformaticProduceFaults(mode, marker, times)
+  closers.push(async () => fault.restore())
+  return fault
 }
 
 const producerIdOf = (m: ReadMessage): string => (m as unknown as { batchContext: { producerId: string } }).batchContext.producerId
