@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import type { MessageOf } from '@topiq/contracts'
 import { encodeJson, encodeWire, isKafkaClientError, jsonLogger, physicalTopic, RegistryClient, silentLogger } from '@topiq/kafka-core'
-import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix } from '@topiq/kafka-core/testing'
+import { createTestTopics, deleteTestTopics, readMessages, uniquePrefix, waitFor } from '@topiq/kafka-core/testing'
 import { connectionInfo } from '@topiq/local-stack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -306,6 +306,62 @@ describe('KafkaConsumerClient on the real broker', () => {
     // Committed up to (not including) the failing message: it is read again after a restart.
     const end = await endOffsets(brokers, topic)
     expect((await committedOffsets(brokers, options.groupId, topic))[2]).toBe((end[2] ?? 0) - 1)
+  })
+
+  it('autoCommit: true commits what was handled while running; a message that stops the consumer is not committed and is read again', { timeout: 90_000 }, async () => {
+    const ownPrefix = uniquePrefix('consumer-autocommit')
+    await createTestTopics(brokers, ownPrefix, ['campaign.created.json'])
+    try {
+      const topic = physicalTopic(ownPrefix, 'campaign.created.json')
+      const label = `auto-${runId}`
+      const good = Array.from({ length: 20 }, (_, i) => campaignCreated(`${label}-${i}`))
+      await produce(brokers, topic, good.map((e, i) => ({ key: e.campaign_id, value: encodeJson(e), partition: i % 3 })))
+      const options = { ...common('autocommit'), topicPrefix: ownPrefix }
+      const end = await endOffsets(brokers, topic)
+      // 1. Everything handled: the commits reach the log end while the consumer runs (not only when it stops).
+      {
+        await using consumer = new KafkaConsumerClient({ ...options, topics: ['campaign.created.json'], autoCommit: true, messageHandler: () => true })
+        await consumer.start({ blocking: false })
+        await waitFor(
+          async () => JSON.stringify(await committedOffsets(brokers, options.groupId, topic)) === JSON.stringify(end),
+          `group ${options.groupId} to commit ${JSON.stringify(end)} with autoCommit while running`,
+        )
+        expect(consumer.status).toBe('running')
+      }
+      // 2. On partition 2: a message the handler cannot take, then another (dead-lettering off: the consumer stops).
+      const bad = campaignCreated(`${label}-bad`)
+      const after = campaignCreated(`${label}-after`)
+      await produce(brokers, topic, [bad, after].map((e) => ({ key: e.campaign_id, value: encodeJson(e), partition: 2 })))
+      const badOffset = end[2] ?? 0
+      const failing = new KafkaConsumerClient({
+        ...options,
+        topics: ['campaign.created.json'],
+        autoCommit: true,
+        deadLetter: false,
+        retry: { attempts: 2, initialBackoffMs: 50 },
+        messageHandler: (m) => {
+          if (m.value.campaign_id === bad.campaign_id) throw new Error('database unavailable')
+        },
+      })
+      const error = await within(
+        failing.start({ blocking: true }).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+        30_000,
+        'the consumer to stop on the failing message',
+      )
+      expect(isConsumerError(error, 'HANDLER_FAILED')).toBe(true)
+      expect((await committedOffsets(brokers, options.groupId, topic))[2], 'the failing message is never committed').toBe(badOffset)
+      // 3. A restart reads it again, then what follows it.
+      const seen: string[] = []
+      await using again = new KafkaConsumerClient({ ...options, topics: ['campaign.created.json'], autoCommit: true, messageHandler: (m) => void seen.push(m.value.campaign_id) })
+      await again.start({ blocking: false })
+      await waitFor(() => seen.length >= 2, 'the restarted consumer to read the failed message and the next one')
+      expect(seen.slice(0, 2)).toEqual([bad.campaign_id, after.campaign_id])
+    } finally {
+      await deleteTestTopics(brokers, ownPrefix)
+    }
   })
 
   it('stops without committing when the dead-letter write fails, so the message is not lost', { timeout: 90_000 }, async () => {
