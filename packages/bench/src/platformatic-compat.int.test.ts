@@ -975,7 +975,7 @@ describe('errors the seam must classify', () => {
   })
 
   it('SASL authentication failure: AuthenticationError (PLT_KFK_AUTHENTICATION) only as the `cause` of a retriable NetworkError', async () => {
-    const saslBroker = `127.0.0.1:${PORTS.kafkaSasl}`
+    const saslBroker = `127.0.0.1:${broker?.ports.kafkaSasl ?? PORTS.kafkaSasl}`
     const p = new Producer({ clientId: 'compat-sasl', bootstrapBrokers: [saslBroker], retries: 1, retryDelay: 100, sasl: { mechanism: 'SCRAM-SHA-256', username: 'nobody', password: 'wrong' } })
     closers.push(() => p.close(true))
     const error = await caught(p.metadata({ topics: [] }))

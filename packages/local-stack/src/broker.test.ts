@@ -1,6 +1,8 @@
+import { createServer, type Server } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { stackConfig } from './config.ts'
-import { renderTestBrokerProperties } from './broker.ts'
+import { renderTestBrokerProperties, usablePorts } from './broker.ts'
+import { ephemeralPort, portFree } from './proc.ts'
 import { clusterPorts } from './cluster.ts'
 import { clusterNodeEntries, parseProperties, renderClusterNodeProperties } from './render.ts'
 
@@ -62,5 +64,35 @@ describe('clusterNodeEntries (startCluster, stack up --brokers 3)', () => {
   it('refuses a one-node "cluster" and an index outside it', () => {
     expect(() => clusterNodeEntries(base, ports.slice(0, 1), 0, { logDirs: '/d' })).toThrow(/at least 2 nodes/)
     expect(() => clusterNodeEntries(base, ports, 3, { logDirs: '/d' })).toThrow(/out of range/)
+  })
+})
+
+describe('usablePorts (test brokers on ports inside the ephemeral range)', () => {
+  const listen = (port: number): Promise<Server> =>
+    new Promise((resolve, reject) => {
+      const srv = createServer()
+      srv.once('error', reject)
+      srv.listen({ host: '127.0.0.1', port }, () => resolve(srv))
+    })
+
+  it('keeps free ports; replaces one that stays taken with a free one and says so; never hands out a port twice', async () => {
+    const busy = await listen(0)
+    const taken = (busy.address() as { port: number }).port
+    try {
+      const free1 = await ephemeralPort('127.0.0.1')
+      const free2 = await ephemeralPort('127.0.0.1')
+      const lines: string[] = []
+      const given = new Set<number>([free2])
+      const ports = await usablePorts('127.0.0.1', { kafka: free1, kafkaSasl: taken, kafkaController: free2 }, (l) => lines.push(l), given, 300)
+      expect(ports.kafka).toBe(free1)
+      expect(ports.kafkaSasl).not.toBe(taken)
+      expect(await portFree('127.0.0.1', ports.kafkaSasl)).toBe(true)
+      // free2 was already given to another node: it is replaced too, and no port appears twice
+      expect(ports.kafkaController).not.toBe(free2)
+      expect(new Set([ports.kafka, ports.kafkaSasl, ports.kafkaController, free2]).size).toBe(4)
+      expect(lines.join('\n')).toMatch(new RegExp(`port ${taken} on 127\\.0\\.0\\.1 is in use .*kafkaSasl listens on ${ports.kafkaSasl} instead`))
+    } finally {
+      busy.close()
+    }
   })
 })

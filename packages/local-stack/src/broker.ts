@@ -7,7 +7,7 @@ import { stackConfig, type Env, type StackConfig } from './config.ts'
 import { findJava } from './java.ts'
 import { ensureRuntime, type Log } from './maven.ts'
 import { probeKafka } from './probe.ts'
-import { isOurs, pidExists, portFree, processMarker, runToCompletion, spawnDetached, stopProcess, tail, type DetachedProcess } from './proc.ts'
+import { ephemeralPort, isOurs, pidExists, portFree, processMarker, runToCompletion, spawnDetached, stopProcess, tail, type DetachedProcess } from './proc.ts'
 import { kafkaServerEntries, newClusterId, renderLog4j2, renderProperties, type NodePorts } from './render.ts'
 
 export type TestBrokerPorts = NodePorts
@@ -30,6 +30,8 @@ export function renderTestBrokerProperties(base: StackConfig, ports: TestBrokerP
 
 export interface TestBroker {
   readonly brokers: readonly string[]
+  /** The ports it listens on: those asked for, or free ones where one of them was taken (see usablePorts). */
+  readonly ports: NodePorts
   readonly pid: () => number | undefined
   /** SIGKILL: no shutdown hook, no flush (a crash). Resolves once the process is gone. */
   kill(): Promise<void>
@@ -191,16 +193,44 @@ export class KafkaNode {
   }
 }
 
+/**
+ * The ports a test broker or cluster is started on: each of `wanted` once it is free (a JVM just stopped may hold its
+ * sockets a moment), else a free one from the OS. Test ports sit inside Linux's ephemeral range (32768–60999), so an
+ * outgoing connection of anything on the machine may hold one for as long as it lives; tests connect through the
+ * returned addresses, never through the numbers they asked for. `taken`: ports already given to other nodes.
+ */
+export async function usablePorts(host: string, wanted: NodePorts, log: Log = () => undefined, taken: Set<number> = new Set(), waitMs = 5_000): Promise<NodePorts> {
+  const out = { ...wanted }
+  for (const key of ['kafka', 'kafkaSasl', 'kafkaController'] as const) {
+    const port = wanted[key]
+    const deadline = Date.now() + waitMs
+    let free = !taken.has(port) && (await portFree(host, port))
+    while (!free && !taken.has(port) && Date.now() < deadline) {
+      await sleep(200)
+      free = await portFree(host, port)
+    }
+    if (!free) {
+      let other = await ephemeralPort(host)
+      while (taken.has(other)) other = await ephemeralPort(host)
+      log(`port ${port} on ${host} is in use (ss -tanp 'sport = :${port}'); ${key} listens on ${other} instead`)
+      out[key] = other
+    }
+    taken.add(out[key])
+  }
+  return out
+}
+
 /** Formats and starts a dedicated single-node KRaft broker; the jars come from the stack's cache (downloaded once). */
 export async function startBroker(options: TestBrokerOptions): Promise<TestBroker> {
   const env = options.env ?? process.env
   const base = stackConfig(env)
+  const ports = await usablePorts(base.host, options.ports, options.log)
   const node = new KafkaNode({
     dir: options.dir,
-    properties: renderTestBrokerProperties(base, options.ports, join(options.dir, 'data')),
-    ports: options.ports,
+    properties: renderTestBrokerProperties(base, ports, join(options.dir, 'data')),
+    ports,
     clusterId: newClusterId(),
-    label: `${base.host}:${options.ports.kafka}`,
+    label: `${base.host}:${ports.kafka}`,
     readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
     env,
     log: options.log ?? (() => undefined),
@@ -214,6 +244,7 @@ export async function startBroker(options: TestBrokerOptions): Promise<TestBroke
   }
   return {
     brokers: [node.address],
+    ports,
     pid: () => node.pid(),
     kill: () => node.kill(),
     restart: () => node.start(),

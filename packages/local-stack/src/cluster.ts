@@ -2,7 +2,7 @@
 // on its own ports and dirs. Every node is broker and controller (combined): see clusterNodeEntries for why.
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
-import { KafkaNode } from './broker.ts'
+import { KafkaNode, usablePorts } from './broker.ts'
 import { stackConfig, type Env } from './config.ts'
 import type { Log } from './maven.ts'
 import { newClusterId, renderClusterNodeProperties, type NodePorts } from './render.ts'
@@ -81,7 +81,9 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
   const env = options.env ?? process.env
   const log = options.log ?? (() => undefined)
   const base = stackConfig(env)
-  const ports = clusterPorts(options.brokers, options.basePort)
+  const taken = new Set<number>()
+  const ports: NodePorts[] = []
+  for (const wanted of clusterPorts(options.brokers, options.basePort)) ports.push(await usablePorts(base.host, wanted, log, taken))
   const clusterId = newClusterId()
   const t0 = Date.now()
   const nodes = ports.map((p, i) => {

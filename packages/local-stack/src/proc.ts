@@ -155,6 +155,19 @@ export function portFree(host: string, port: number): Promise<boolean> {
   })
 }
 
+/** A port the OS says is free on `host` right now (bound to port 0, read, released). */
+export function ephemeralPort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen({ host, port: 0, exclusive: true }, () => {
+      const address = srv.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      srv.close(() => (port > 0 ? resolve(port) : reject(new Error(`no free port on ${host}`))))
+    })
+  })
+}
+
 export async function removeFile(file: string): Promise<void> {
   await rm(file, { force: true })
 }
