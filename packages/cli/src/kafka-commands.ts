@@ -26,7 +26,7 @@ export interface KafkaCommandContext {
 }
 
 async function withAdmin<T>(ctx: KafkaCommandContext, work: (admin: TransportAdmin) => Promise<T>, topic?: string): Promise<T> {
-  const admin = createTransport(ctx.connection, ctx.logger, { retries: 2 }).admin()
+  const admin = (await createTransport(ctx.connection, ctx.logger, { retries: 2 })).admin()
   try {
     await admin.connect()
     return await work(admin)
@@ -118,7 +118,7 @@ export interface TailOptions {
 /** Prints decoded messages as they arrive; invalid ones are shown with their problems, never skipped. */
 export async function tail(ctx: KafkaCommandContext, options: TailOptions): Promise<number> {
   const physical = physicalTopic(ctx.prefix, options.topic)
-  const transport = createTransport(ctx.connection, ctx.logger, { retries: 2 })
+  const transport = await createTransport(ctx.connection, ctx.logger, { retries: 2 })
   const consumer = transport.consumer({
     // Without --group, a throwaway group that commits nothing, so tailing never moves anyone's offsets.
     groupId: options.group ?? `topiq-tail-${randomBytes(4).toString('hex')}`,

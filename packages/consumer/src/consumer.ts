@@ -476,7 +476,7 @@ export class KafkaConsumerClient<T extends TopicName> {
 
   private async connect(): Promise<void> {
     const o = this.options
-    const transport = createTransport(o.connection, this.logger)
+    const transport = await createTransport(o.connection, this.logger)
     await this.checkTopics(transport)
     if (o.lagIntervalMs > 0) {
       this.lag = new LagSampler({

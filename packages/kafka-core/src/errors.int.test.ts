@@ -12,7 +12,7 @@ describe('TLS against a PLAINTEXT listener', () => {
     const { brokers } = connectionInfo()
     const connection = resolveConnection({ brokers, env: testEnv({ KAFKA_SSL: 'true' }), connectionTimeoutMs: 3_000 })
     expect(connection.ssl).toBe(true)
-    const admin = createTransport(connection, silentLogger, { retries: 0 }).admin()
+    const admin = (await createTransport(connection, silentLogger, { retries: 0 })).admin()
     const failure = await admin.connect().then(
       () => undefined,
       (error: unknown) => error,

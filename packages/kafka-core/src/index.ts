@@ -2,7 +2,6 @@ export { resolveConnection, resolveRegistry, runningInContainer, INTERNAL_LISTEN
 export type { ConnectionOptions, ResolvedConnection, RegistryOptions, SaslOptions, SaslMechanism, TransportName } from './config.ts'
 export { createTransport } from './transports.ts'
 export { kafkajsTransport, KAFKAJS_COMPRESSION } from './transport-kafkajs.ts'
-export { platformaticTransport } from './platformatic/index.ts'
 export type {
   AcksValue,
   BatchPayload,

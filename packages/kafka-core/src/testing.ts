@@ -22,7 +22,7 @@ export function testEnv(extra: Readonly<Record<string, string | undefined>> = {}
 
 /** An admin of the transport under test (the project's KAFKA_TRANSPORT): the code under test, unlike withAdmin's. */
 export async function withTransportAdmin<R>(brokers: readonly string[], use: (admin: TransportAdmin) => Promise<R>): Promise<R> {
-  const admin = createTransport(resolveConnection({ brokers: [...brokers], env: testEnv() }), silentLogger).admin()
+  const admin = (await createTransport(resolveConnection({ brokers: [...brokers], env: testEnv() }), silentLogger)).admin()
   await admin.connect()
   try {
     return await use(admin)

@@ -35,7 +35,7 @@ async function topic(label: string, partitions = 1): Promise<string> {
 
 const context = (t?: string): ErrorContext => ({ brokers, brokerSource: 'test', ...(t === undefined ? {} : { topic: t }) })
 
-function transportFor(name: TransportName, options: { brokers?: string[]; sasl?: { mechanism: 'scram-sha-256'; username: string; password: string }; requestTimeoutMs?: number } = {}, logger: Logger = silentLogger) {
+async function transportFor(name: TransportName, options: { brokers?: string[]; sasl?: { mechanism: 'scram-sha-256'; username: string; password: string }; requestTimeoutMs?: number } = {}, logger: Logger = silentLogger) {
   const connection = resolveConnection({
     brokers: options.brokers ?? brokers,
     transport: name,
@@ -47,14 +47,14 @@ function transportFor(name: TransportName, options: { brokers?: string[]; sasl?:
 }
 
 async function producerFor(name: TransportName, config: Partial<ProducerConfig> = {}, logger?: Logger): Promise<TransportProducer> {
-  const p = transportFor(name, {}, logger).producer({ idempotent: true, retries: 3, partitioner: 'murmur2', ...config })
+  const p = (await transportFor(name, {}, logger)).producer({ idempotent: true, retries: 3, partitioner: 'murmur2', ...config })
   await p.connect()
   closers.push(() => p.disconnect())
   return p
 }
 
 async function adminFor(name: TransportName): Promise<TransportAdmin> {
-  const a = transportFor(name).admin()
+  const a = (await transportFor(name)).admin()
   await a.connect()
   closers.push(() => a.disconnect())
   return a
@@ -218,7 +218,7 @@ describe.each(TRANSPORTS)('%s transport', (name) => {
   })
 
   it('brokers down: connect and send fail quickly as CONNECTION_REFUSED (never outcome unknown)', async () => {
-    const transport = transportFor(name, { brokers: DOWN })
+    const transport = await transportFor(name, { brokers: DOWN })
     const p = transport.producer({ idempotent: true, retries: 2, partitioner: 'murmur2' })
     const connect = await failure(p.connect())
     expect(translateKafkaError(connect.error, context()).code, String(connect.error)).toBe('CONNECTION_REFUSED')
@@ -255,7 +255,7 @@ describe.each(TRANSPORTS)('%s transport', (name) => {
   })
 
   it('SASL/SCRAM-SHA-256 with the right password: connects, sends, admin answers', async () => {
-    const transport = transportFor(name, { brokers: saslBrokers, sasl: { mechanism: 'scram-sha-256', username: scram.username, password: scram.password } })
+    const transport = await transportFor(name, { brokers: saslBrokers, sasl: { mechanism: 'scram-sha-256', username: scram.username, password: scram.password } })
     const t = await topic(`sasl-${name}`)
     const p = transport.producer({ idempotent: true, retries: 3, partitioner: 'murmur2' })
     await p.connect()
@@ -271,7 +271,7 @@ describe.each(TRANSPORTS)('%s transport', (name) => {
 
   it('a wrong SASL password is AUTHENTICATION_FAILED quickly (not retried), without the password in the message', async () => {
     const password = `wrong-${randomBytes(6).toString('hex')}`
-    const transport = transportFor(name, { brokers: saslBrokers, sasl: { mechanism: 'scram-sha-256', username: scram.username, password } })
+    const transport = await transportFor(name, { brokers: saslBrokers, sasl: { mechanism: 'scram-sha-256', username: scram.username, password } })
     const p = transport.producer({ idempotent: true, retries: 5, partitioner: 'murmur2' })
     const connect = await failure(p.connect())
     const translated = translateKafkaError(connect.error, { ...context(), brokers: saslBrokers })

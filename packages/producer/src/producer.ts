@@ -806,7 +806,7 @@ export class KafkaProducerClient implements TypedPublisher<PublishResult>, Async
     this.#connecting ??= (async () => {
       this.#state = 'connecting'
       const { connection, idempotent, retries } = this.#options
-      const producer = createTransport(connection, transportLogger(this.#logger), { retries }).producer({
+      const producer = (await createTransport(connection, transportLogger(this.#logger), { retries })).producer({
         idempotent,
         retries,
         // Java-compatible murmur2 partitioning, as the Python (kafka-python) producer: same key, same partition.
