@@ -17,6 +17,7 @@ import {
   secondsSince,
   SPAN_EVENT,
   startProcessSpan,
+  recordHeaderGetter,
   topicsNotFound,
   translateKafkaError,
   type BatchPayload,
@@ -620,7 +621,7 @@ export class KafkaConsumerClient<T extends TopicName> {
    * an SDK the span is a no-op and the handler is called directly.
    */
   private processTraced(route: Route, partition: number, raw: KafkaMessage, payload: BatchPayload): Outcome | Promise<Outcome> {
-    const trace = startProcessSpan(route.span, raw.headers as RawHeaders | undefined)
+    const trace = startProcessSpan(route.span, raw, recordHeaderGetter)
     const { span } = trace
     if (span.isRecording()) describeRecord(span, partition, raw)
     let pending: Outcome | Promise<Outcome>

@@ -72,6 +72,7 @@ export {
   headerValue,
   injectTraceContext,
   kafkaHeaderGetter,
+  recordHeaderGetter,
   processSpanTemplate,
   sendSpanTemplate,
   serverOf,

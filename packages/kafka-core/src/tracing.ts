@@ -155,6 +155,15 @@ export const kafkaHeaderGetter: TextMapGetter<RawHeaders | undefined> = {
   get: (carrier, key) => headerValue(carrier, key),
 }
 
+/**
+ * Reads a record's headers only when a propagator asks: the no-op propagator (no SDK) never does, so a record whose
+ * headers decode lazily (the platformatic transport's) is not decoded for tracing that is off.
+ */
+export const recordHeaderGetter: TextMapGetter<{ readonly headers?: unknown }> = {
+  keys: (record) => kafkaHeaderGetter.keys(record.headers as RawHeaders | undefined),
+  get: (record, key) => headerValue(record.headers as RawHeaders | undefined, key),
+}
+
 export function headerValue(headers: RawHeaders | undefined, name: string): string | undefined {
   const raw = headers?.[name]
   if (raw == null) return undefined
@@ -180,9 +189,9 @@ const NO_TRACE: ProcessSpan = Object.freeze({ span: trace.wrapSpanContext(INVALI
  * and it links to it as well (the conventions' link from a process span to each message's creation context). A record
  * without trace context gets a root span.
  */
-export function startProcessSpan(template: SpanTemplate, headers: RawHeaders | undefined): ProcessSpan {
+export function startProcessSpan<C = RawHeaders | undefined>(template: SpanTemplate, carrier: C, getter: TextMapGetter<C> = kafkaHeaderGetter as TextMapGetter<C>): ProcessSpan {
   // ROOT_CONTEXT, not the active one: a record's trace is its producer's, not whatever kafkajs' fetch loop runs in.
-  const parent = propagation.extract(ROOT_CONTEXT, headers, kafkaHeaderGetter)
+  const parent = propagation.extract(ROOT_CONTEXT, carrier, getter)
   const remote = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent)
   const options: SpanOptions = remote !== undefined && isSpanContextValid(remote) ? { ...template.options, links: [{ context: remote }] } : template.options
   const span = tracer().startSpan(template.name, options, parent)

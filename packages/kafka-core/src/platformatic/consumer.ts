@@ -15,14 +15,15 @@
 //   from the committed offsets again;
 // - Java's range / roundrobin assignors under their protocol names (assignors.ts), so the group is shared with
 //   kafkajs (topiq's assignors), Java, librdkafka and kafka-python members.
-import { Consumer, ListOffsetTimestamps, type ClusterMetadata, type ExtendedGroupProtocolSubscription, type GroupPartitionsAssignments } from '@platformatic/kafka'
-import type { IHeaders, KafkaMessage } from 'kafkajs'
+import { Consumer, kGetConnection, lazyRecords, type Broker, ListOffsetTimestamps, type ClusterMetadata, type Connection, type ExtendedGroupProtocolSubscription, type GroupPartitionsAssignments } from '@platformatic/kafka'
+import type { KafkaMessage } from 'kafkajs'
 import { rangeAssign, roundRobinAssign, type MemberSubscription } from '../assignors.ts'
 import type { ResolvedConnection } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import type { BatchPayload, ConsumerConfig, ConsumerEvents, RunConfig, TopicOffsets, TransportConsumer, TransportOptions } from '../transport.ts'
 import { baseOptions } from './connection.ts'
 import { errorTree, normalizeError } from './errors.ts'
+import { decodeBatch, decompress, type LazyBatch } from './records.ts'
 
 /** kafkajs' fetch defaults (platformatic's are 50 MB for both, i.e. one partition may fill a whole response). */
 const MAX_BYTES = 10 * 1024 * 1024
@@ -31,8 +32,6 @@ const MAX_BYTES_PER_PARTITION = 1024 * 1024
 const REBALANCE_TIMEOUT = 60_000
 const RESTART_DELAY_MS = 1_000
 const IS_CONTROL = 0x20
-const IS_TRANSACTIONAL = 0x10
-const LOG_APPEND_TIME = 0x08
 
 /** What heartbeat() throws (and commitOffsetsIfNecessary after a rejoin) once this batch's partition may have moved. */
 export class RebalanceInProgressError extends Error {
@@ -44,30 +43,8 @@ export class RebalanceInProgressError extends Error {
   }
 }
 
-/** A record batch as platformatic's Fetch decodes it (protocol/records.js), after the patched read_committed filter. */
-interface RawRecord {
-  attributes: number
-  timestampDelta: bigint
-  offsetDelta: number
-  key: Buffer | null
-  value: Buffer | null
-  headers: [Buffer | null, Buffer | null][]
-}
-interface RawBatch {
-  firstOffset: bigint
-  partitionLeaderEpoch: number
-  magic: number
-  attributes: number
-  lastOffsetDelta: number
-  firstTimestamp: bigint
-  maxTimestamp: bigint
-  producerId: bigint
-  producerEpoch: number
-  firstSequence: number
-  records: RawRecord[]
-  /** Set by the topiq patch on aborted transactional batches (their records emptied). */
-  aborted?: boolean
-}
+/** A record batch as the patched platformatic Fetch leaves it (records.ts), after the patched read_committed filter. */
+type RawBatch = LazyBatch & { records: unknown[] }
 interface RawFetchResponse {
   responses: { topicId: string; partitions: { partitionIndex: number; errorCode: number; highWatermark: bigint; logStartOffset: bigint; records: RawBatch[] | null }[] }[]
 }
@@ -88,78 +65,19 @@ interface Batchable {
 }
 
 const key = (topic: string, partition: number) => `${topic}\0${partition}`
-const asBuffer = (b: Buffer | null | undefined): Buffer | null => (b === null || b === undefined ? null : Buffer.isBuffer(b) ? b : Buffer.from(b))
 
-type BatchContext = KafkaMessage extends { batchContext: infer C } ? C : Record<string, unknown>
-/** Per batch: what every record of it shares (kafkajs too hands its records one batchContext object per batch). */
-interface BatchShared {
-  context: BatchContext
-  logAppendTime: boolean
-  /** firstOffset / firstTimestamp as numbers when offset + delta stays exact (always, short of 2^53). */
-  firstOffset: number | undefined
-  firstTimestamp: number | undefined
+interface Requested {
+  topic: string
+  partition: number
+  offset: bigint
 }
-const shared = new WeakMap<RawBatch, BatchShared>()
-/** Deltas up to this are added as numbers to a base from `exact` without leaving the exact range. */
-const MAX_DELTA = 2n ** 32n
-const exact = (n: bigint): number | undefined => (n >= 0n && n <= BigInt(Number.MAX_SAFE_INTEGER) - 2n ** 32n ? Number(n) : undefined)
-
-function sharedOf(batch: RawBatch): BatchShared {
-  let s = shared.get(batch)
-  if (s === undefined) {
-    const logAppendTime = (batch.attributes & LOG_APPEND_TIME) !== 0
-    s = {
-      context: {
-        firstOffset: batch.firstOffset.toString(),
-        firstTimestamp: batch.firstTimestamp.toString(),
-        partitionLeaderEpoch: batch.partitionLeaderEpoch,
-        inTransaction: (batch.attributes & IS_TRANSACTIONAL) !== 0,
-        isControlBatch: false,
-        lastOffsetDelta: batch.lastOffsetDelta,
-        producerId: batch.producerId.toString(),
-        producerEpoch: batch.producerEpoch,
-        firstSequence: batch.firstSequence,
-        maxTimestamp: batch.maxTimestamp.toString(),
-        timestampType: logAppendTime ? 1 : 0,
-        magicByte: batch.magic,
-      } as unknown as BatchContext,
-      logAppendTime,
-      firstOffset: exact(batch.firstOffset),
-      firstTimestamp: exact(batch.firstTimestamp),
-    }
-    shared.set(batch, s)
-  }
-  return s
+/** One fetch's partitions and positions, and the topic ids they go by. */
+interface FetchPlan {
+  requested: Map<string, Requested>
+  topicNames: Map<string, string>
+  topicIds: Map<string, string>
 }
-
-/** A record as kafkajs 2.2.4 decodes it (protocol/recordBatch/record/v0/decoder.js), field for field. */
-export function kafkajsMessage(batch: RawBatch, record: RawRecord): KafkaMessage {
-  const s = sharedOf(batch)
-  const headers: IHeaders = {}
-  for (const [name, value] of record.headers) {
-    const k = name === null ? 'null' : name.toString('utf8')
-    const v = asBuffer(value) as Buffer // IHeaders' type has no null; kafkajs delivers null values as null
-    const existing = headers[k]
-    headers[k] = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v]
-  }
-  const timestamp =
-    s.logAppendTime && batch.maxTimestamp
-      ? (s.context as { maxTimestamp: string }).maxTimestamp
-      : s.firstTimestamp === undefined || record.timestampDelta > MAX_DELTA || record.timestampDelta < -MAX_DELTA
-        ? (batch.firstTimestamp + record.timestampDelta).toString()
-        : String(s.firstTimestamp + Number(record.timestampDelta))
-  return {
-    magicByte: batch.magic,
-    attributes: record.attributes,
-    timestamp,
-    offset: s.firstOffset === undefined ? (batch.firstOffset + BigInt(record.offsetDelta)).toString() : String(s.firstOffset + record.offsetDelta),
-    key: asBuffer(record.key),
-    value: asBuffer(record.value),
-    headers,
-    isControlRecord: false,
-    batchContext: s.context,
-  } as unknown as KafkaMessage
-}
+type Fetched = { response: RawFetchResponse } | { error: unknown }
 
 /**
  * A partition's fetched batches → eachBatch chunks of at most `max` records. Control batches and aborted batches
@@ -174,9 +92,8 @@ export function chunksOf(batches: readonly RawBatch[], fetchOffset: bigint, max:
   const messages: KafkaMessage[] = []
   for (const batch of within) {
     if ((batch.attributes & IS_CONTROL) !== 0) continue
-    for (const record of batch.records) {
-      if (batch.firstOffset + BigInt(record.offsetDelta) >= fetchOffset) messages.push(kafkajsMessage(batch, record))
-    }
+    if (batch.recordsBuffer === undefined && batch.records.length > 0) throw new Error('platformatic decoded the records itself: its topiq patch (lazyRecords) is not applied')
+    decodeBatch(batch, fetchOffset, messages)
   }
   const end = last.firstOffset + BigInt(last.lastOffsetDelta)
   let from = first.firstOffset > fetchOffset ? first.firstOffset : fetchOffset
@@ -204,6 +121,44 @@ function assigner(
   const counts = new Map([...metadata.topics].map(([topic, t]) => [topic, t.partitionsCount]))
   const result = (protocol === 'roundrobin' ? roundRobinAssign : rangeAssign)(subscriptions, counts)
   return [...result].map(([memberId, topics]) => ({ memberId, assignments: new Map([...topics].map(([topic, partitions]) => [topic, { topic, partitions }])) }))
+}
+
+const FETCH_API_KEY = 1
+type Parse = (...args: unknown[]) => unknown
+const lazyParsers = new WeakMap<Parse, Parse>()
+/** A Fetch response parser that leaves data batches' records as bytes (the patch's `lazyRecords`), for records.ts. */
+function lazyParser(parse: Parse): Parse {
+  let lazy = lazyParsers.get(parse)
+  if (lazy === undefined) {
+    lazy = (...args: unknown[]) => {
+      // Parsing is synchronous: the flag covers exactly this response, never another client's in the same process.
+      lazyRecords.active = true
+      lazyRecords.decompress = decompress
+      try {
+        return parse(...args)
+      } finally {
+        lazyRecords.active = false
+        lazyRecords.decompress = undefined
+      }
+    }
+    lazyParsers.set(parse, lazy)
+  }
+  return lazy
+}
+
+type Send = (apiKey: number, apiVersion: number, payload: unknown, parse: Parse, ...rest: unknown[]) => unknown
+const lazyConnections = new WeakMap<Connection, Connection>()
+/** The connection as platformatic's fetch sees it through our pool: its Fetch responses are parsed lazily. */
+function lazyConnection(connection: Connection): Connection {
+  let lazy = lazyConnections.get(connection)
+  if (lazy === undefined) {
+    const send = (connection as unknown as { send: Send }).send
+    lazy = Object.create(connection, {
+      send: { value: (apiKey: number, apiVersion: number, payload: unknown, parse: Parse, ...rest: unknown[]) => send.call(connection, apiKey, apiVersion, payload, apiKey === FETCH_API_KEY ? lazyParser(parse) : parse, ...rest) },
+    }) as Connection
+    lazyConnections.set(connection, lazy)
+  }
+  return lazy
 }
 
 type Listeners = { [E in keyof ConsumerEvents]: ConsumerEvents[E][] }
@@ -234,6 +189,11 @@ class PlatformaticTransportConsumer implements TransportConsumer {
   #active = 0
   readonly #slots: (() => void)[] = []
   #restartTimer: NodeJS.Timeout | undefined
+  /** platformatic's connections as this consumer's fetches see them: each through lazyConnection (one pool object: platformatic keys fetch sessions by it). */
+  readonly #pool = {
+    get: (broker: Broker, callback: (error: Error | null, connection?: Connection) => void) =>
+      this.#requireClient('fetch')[kGetConnection](broker, (error, connection) => callback(error, connection === undefined ? undefined : lazyConnection(connection))),
+  }
 
   constructor(connection: ResolvedConnection, logger: Logger, options: TransportOptions, config: ConsumerConfig) {
     this.#connection = connection
@@ -502,56 +462,80 @@ class PlatformaticTransportConsumer implements TransportConsumer {
   }
 
   async #loop(node: number, generation: number): Promise<void> {
-    const client = this.#requireClient('run')
     while (this.#fetchable(generation)) {
-      const metadata = await client.metadata({ topics: [...this.#assignment.keys()] })
-      const requested = new Map<string, { topic: string; partition: number; offset: bigint }>()
-      const byTopic = new Map<string, { partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }[]>()
-      const topicNames = new Map<string, string>()
-      for (const [topic, partitions] of this.#assignment) {
-        if (this.#paused.has(topic)) continue
-        const t = metadata.topics.get(topic)
-        if (t === undefined) continue
-        for (const partition of partitions) {
-          const offset = this.#positions.get(key(topic, partition))
-          if (offset === undefined || t.partitions[partition]?.leader !== node) continue
-          requested.set(key(topic, partition), { topic, partition, offset })
-          topicNames.set(t.id, topic)
-          const list = byTopic.get(t.id) ?? []
-          list.push({ partition, fetchOffset: offset, partitionMaxBytes: MAX_BYTES_PER_PARTITION, currentLeaderEpoch: -1, lastFetchedEpoch: -1 })
-          byTopic.set(t.id, list)
-        }
+      const plan = await this.#plan(node)
+      if (plan.requested.size === 0) return
+      const fetched = await this.#fetch(node, plan)
+      if (!this.#fetchable(generation)) return
+      if ('error' in fetched) {
+        if (await this.#outOfRange(fetched.error, plan.topicNames, plan.requested)) continue
+        this.#fail(fetched.error, generation)
+        return
       }
-      if (requested.size === 0) return
-      let response: RawFetchResponse
+      const work: Batchable[] = []
       try {
-        response = (await client.fetch({
-          node,
-          topics: [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
-          maxWaitTime: this.#config.maxWaitTimeInMs,
-          minBytes: 1,
-          maxBytes: MAX_BYTES,
-        })) as unknown as RawFetchResponse
+        for (const topicResponse of fetched.response.responses) {
+          const topic = plan.topicNames.get(topicResponse.topicId)
+          if (topic === undefined) continue
+          for (const p of topicResponse.partitions) {
+            const asked = plan.requested.get(key(topic, p.partitionIndex))
+            if (asked === undefined || p.records === null || p.records.length === 0) continue
+            const chunks = chunksOf(p.records, asked.offset, this.#config.maxBatchRecords ?? Number.POSITIVE_INFINITY)
+            if (chunks.length > 0) work.push({ topic, partition: p.partitionIndex, highWatermark: p.highWatermark.toString(), chunks })
+          }
+        }
       } catch (error) {
-        if (!this.#fetchable(generation)) return
-        if (await this.#outOfRange(error, topicNames, requested)) continue
+        // A record that runs past its batch (records.ts): the partition cannot be read past it.
         this.#fail(error, generation)
         return
       }
-      if (!this.#fetchable(generation)) return
-      const work: Batchable[] = []
-      for (const topicResponse of response.responses) {
-        const topic = topicNames.get(topicResponse.topicId)
-        if (topic === undefined) continue
-        for (const p of topicResponse.partitions) {
-          const asked = requested.get(key(topic, p.partitionIndex))
-          if (asked === undefined || p.records === null || p.records.length === 0) continue
-          const chunks = chunksOf(p.records, asked.offset, this.#config.maxBatchRecords ?? Number.POSITIVE_INFINITY)
-          if (chunks.length > 0) work.push({ topic, partition: p.partitionIndex, highWatermark: p.highWatermark.toString(), chunks })
-        }
-      }
       await Promise.all(work.map((w) => this.#handlePartition(w, generation)))
     }
+  }
+
+  /** What to fetch from `node`: the positions of its assigned, unpaused partitions. */
+  async #plan(node: number): Promise<FetchPlan> {
+    const metadata = await this.#requireClient('run').metadata({ topics: [...this.#assignment.keys()] })
+    const requested = new Map<string, Requested>()
+    const topicNames = new Map<string, string>()
+    const topicIds = new Map<string, string>()
+    for (const [topic, partitions] of this.#assignment) {
+      if (this.#paused.has(topic)) continue
+      const t = metadata.topics.get(topic)
+      if (t === undefined) continue
+      for (const partition of partitions) {
+        const offset = this.#positions.get(key(topic, partition))
+        if (offset === undefined || t.partitions[partition]?.leader !== node) continue
+        requested.set(key(topic, partition), { topic, partition, offset })
+        topicNames.set(t.id, topic)
+        topicIds.set(topic, t.id)
+      }
+    }
+    return { requested, topicNames, topicIds }
+  }
+
+  /** One Fetch through #pool (records left for records.ts); settles with the response or the error. */
+  #fetch(node: number, plan: FetchPlan): Promise<Fetched> {
+    const byTopic = new Map<string, { partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }[]>()
+    for (const { topic, partition, offset } of plan.requested.values()) {
+      const id = plan.topicIds.get(topic) as string
+      const list = byTopic.get(id) ?? []
+      list.push({ partition, fetchOffset: offset, partitionMaxBytes: MAX_BYTES_PER_PARTITION, currentLeaderEpoch: -1, lastFetchedEpoch: -1 })
+      byTopic.set(id, list)
+    }
+    return this.#requireClient('run')
+      .fetch({
+        node,
+        topics: [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
+        maxWaitTime: this.#config.maxWaitTimeInMs,
+        minBytes: 1,
+        maxBytes: MAX_BYTES,
+        connectionPool: this.#pool as never,
+      })
+      .then(
+        (response) => ({ response: response as unknown as RawFetchResponse }),
+        (error: unknown) => ({ error }),
+      )
   }
 
   /** OFFSET_OUT_OF_RANGE (committed offset deleted by retention): reset as auto.offset.reset says. */
