@@ -15,7 +15,7 @@
 //   from the committed offsets again;
 // - Java's range / roundrobin assignors under their protocol names (assignors.ts), so the group is shared with
 //   kafkajs (topiq's assignors), Java, librdkafka and kafka-python members.
-import { Consumer, kGetConnection, lazyRecords, type Broker, ListOffsetTimestamps, type ClusterMetadata, type Connection, type ExtendedGroupProtocolSubscription, type GroupPartitionsAssignments } from '@platformatic/kafka'
+import { Consumer, kCreateConnectionPool, lazyRecords, type Broker, type ConnectionPool, ListOffsetTimestamps, type ClusterMetadata, type Connection, type ExtendedGroupProtocolSubscription, type GroupPartitionsAssignments } from '@platformatic/kafka'
 import type { KafkaMessage } from 'kafkajs'
 import { rangeAssign, roundRobinAssign, type MemberSubscription } from '../assignors.ts'
 import type { ResolvedConnection } from '../config.ts'
@@ -189,10 +189,18 @@ class PlatformaticTransportConsumer implements TransportConsumer {
   #active = 0
   readonly #slots: (() => void)[] = []
   #restartTimer: NodeJS.Timeout | undefined
-  /** platformatic's connections as this consumer's fetches see them: each through lazyConnection (one pool object: platformatic keys fetch sessions by it). */
+  /**
+   * Fetches go on connections of their own, as platformatic's MessagesStream does: a broker answers one connection's
+   * requests in order, so a fetch in flight (a long poll at the log end) would hold heartbeats and commits back — Java's
+   * consumer talks to its group coordinator on a connection of its own for the same reason. Each connection is seen
+   * through lazyConnection; one pool object (platformatic keys fetch sessions by it).
+   */
+  #fetchConnections: ConnectionPool | undefined
   readonly #pool = {
-    get: (broker: Broker, callback: (error: Error | null, connection?: Connection) => void) =>
-      this.#requireClient('fetch')[kGetConnection](broker, (error, connection) => callback(error, connection === undefined ? undefined : lazyConnection(connection))),
+    get: (broker: Broker, callback: (error: Error | null, connection?: Connection) => void) => {
+      this.#fetchConnections ??= this.#requireClient('fetch')[kCreateConnectionPool]()
+      this.#fetchConnections.get(broker, (error, connection) => callback(error, connection === undefined ? undefined : lazyConnection(connection)))
+    },
   }
 
   constructor(connection: ResolvedConnection, logger: Logger, options: TransportOptions, config: ConsumerConfig) {
@@ -294,6 +302,9 @@ class PlatformaticTransportConsumer implements TransportConsumer {
     await Promise.allSettled([...this.#inFlight])
     this.#joined = false
     if (wasRunning) this.#emit('stop')
+    const fetchConnections = this.#fetchConnections
+    this.#fetchConnections = undefined
+    if (fetchConnections !== undefined) await new Promise<void>((resolve) => fetchConnections.close(() => resolve()))
     // Leaves the group (LeaveGroup), except a static member (patched: it stays until its session times out).
     await this.#client?.close(true).catch((error: unknown) => this.#logger.warn('closing the platformatic consumer failed', { error: normalizeError(error).message }))
   }
@@ -450,8 +461,10 @@ class PlatformaticTransportConsumer implements TransportConsumer {
             if (leader === undefined || leader < 0 || this.#loops.has(leader)) continue
             const loop = this.#loop(leader, generation).finally(() => {
               this.#loops.delete(leader)
-              // Leadership may have moved, or a partition was resumed meanwhile.
-              if (this.#fetchable(generation)) setImmediate(() => this.#startLoops(generation))
+              // Leadership may have moved, or a partition was resumed meanwhile. And a loop of an older generation may
+              // end only after the next join (its fetch outlived the rejoin): that join found a loop for this broker
+              // and started none, so the current generation's loop starts here.
+              if (this.#running && this.#joined) setImmediate(() => this.#startLoops(this.#generation))
             })
             this.#loops.set(leader, loop)
           }
@@ -461,6 +474,7 @@ class PlatformaticTransportConsumer implements TransportConsumer {
     )
   }
 
+  /** One broker's fetch loop: one fetch in flight, its response handled before the next is asked for. */
   async #loop(node: number, generation: number): Promise<void> {
     while (this.#fetchable(generation)) {
       const plan = await this.#plan(node)
