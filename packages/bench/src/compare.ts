@@ -327,6 +327,8 @@ try {
   broker = await startBroker({ ports: PORTS, dir: join(dir, 'broker'), env: { ...env, TOPIQ_KAFKA_JVM_OPTS: jvmOpts }, log })
   const brokers = [...broker.brokers]
   const run = Date.now().toString(36)
+  // Every consume row reads the same pre-filled topic (prefixOf gives all clients one prefix for consume).
+  const consumePrefix = prefixOf(run, CLIENTS[0] as Client, 'consume')
   const payloadFile = join(dir, 'payloads.txt')
   writeFileSync(payloadFile, `${Array.from({ length: 1000 }, (_, i) => JSON.stringify(benchmarkEvent(i))).join('\n')}\n`)
   const tools: Tools = { python, java, classpath, payloadFile, brokers, run }
@@ -339,13 +341,13 @@ try {
     // Each record carries a W3C traceparent, as the events of a traced producer do: the `topiq, OTel SDK` consumer
     // row pays for extracting it and for parenting and linking its `process` spans (the others carry it unread).
     log(`pre-filling the consume topic with ${SIZES.consume} events (topiq publishBatch of 500: 7 headers + traceparent, snappy)`)
-    const producer = new KafkaProducerClient({ brokers, topicPrefix: prefixOf(run, CLIENTS[0] as Client, 'consume'), clientId: 'bench', logger: silentLogger, env: {} })
+    const producer = new KafkaProducerClient({ brokers, topicPrefix: consumePrefix, clientId: 'bench', logger: silentLogger, env: {} })
     for (let i = 0; i < SIZES.consume; i += 500) {
       const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`
       await producer.publishBatch(TOPIC, Array.from({ length: Math.min(500, SIZES.consume - i) }, (_, j) => benchmarkEvent(i + j)), { headers: { traceparent } })
     }
     await producer.close()
-    await warmGroupCoordinator(brokers, prefixOf(run, CLIENTS[0] as Client, 'consume') + TOPIC)
+    await warmGroupCoordinator(brokers, consumePrefix + TOPIC)
   }
 
   const results = new Map<string, Measured[]>() // `${client}|${pattern}`
@@ -370,7 +372,7 @@ try {
       perBatch.set(`${c.name}|${p}`, await recordsPerBatch(brokers, prefixOf(run, c, p) + TOPIC))
     }
   }
-  const consumeBatches = PATTERNS.includes('consume') ? await recordsPerBatch(brokers, prefixOf(run, CLIENTS[0] as Client, 'consume') + TOPIC) : Number.NaN
+  const consumeBatches = PATTERNS.includes('consume') ? await recordsPerBatch(brokers, consumePrefix + TOPIC) : Number.NaN
 
   console.log(`\n${machine}; ${ROUNDS} rounds, median msg/s; 1 KiB campaign.created.json events, acks=all, idempotent, snappy; load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
   console.log(`raw kafkajs uses ${RAW_SNAPPY === 'js' ? 'kafkajs-snappy (pure JS)' : "topiq's native snappy"}; topiq, @platformatic/kafka and confluent-kafka send the 7 CloudEvents headers topiq writes, raw kafkajs none unless said`)

@@ -225,7 +225,8 @@ export function loadSnappyBlocks(): SnappyBlocks {
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
 const XERIAL_HEADER_BYTES = 16
 
-function xerialAt(buffer: Buffer, start: number): boolean {
+/** A xerial (snappy-java) stream header at `start`. */
+export function xerialAt(buffer: Buffer, start: number): boolean {
   return buffer.length - start >= XERIAL_MAGIC.length && buffer.compare(XERIAL_MAGIC, 0, XERIAL_MAGIC.length, start, start + XERIAL_MAGIC.length) === 0
 }
 

@@ -1,8 +1,8 @@
 // The platformatic transport's consumer: kafkajs' eachBatch contract on @platformatic/kafka's Consumer.
 //
 // Only platformatic's group membership (JoinGroup/SyncGroup, background heartbeats, rejoin), its Fetch (with fetch
-// sessions and the read_committed filter, patched: patches/@platformatic__kafka@2.12.1.patch) and its OffsetCommit /
-// OffsetFetch / ListOffsets are used — not its MessagesStream, which flattens record batches (no transaction markers
+// sessions and the read_committed filter, patched: patches/@platformatic__kafka@2.12.1.patch; on connections of its
+// own, with data batches' records left as bytes for records.ts) and its OffsetCommit / OffsetFetch / ListOffsets are used — not its MessagesStream, which flattens record batches (no transaction markers
 // to commit past, no per-partition order across concurrent partitions, no eager revocation, buffers of up to
 // highWaterMark records of partitions already lost). On top, as kafkajs does it:
 // - one fetch loop per leader broker: a fetch, then its partitions' records handed to eachBatch (at most
@@ -65,19 +65,6 @@ interface Batchable {
 }
 
 const key = (topic: string, partition: number) => `${topic}\0${partition}`
-
-interface Requested {
-  topic: string
-  partition: number
-  offset: bigint
-}
-/** One fetch's partitions and positions, and the topic ids they go by. */
-interface FetchPlan {
-  requested: Map<string, Requested>
-  topicNames: Map<string, string>
-  topicIds: Map<string, string>
-}
-type Fetched = { response: RawFetchResponse } | { error: unknown }
 
 /**
  * A partition's fetched batches → eachBatch chunks of at most `max` records. Control batches and aborted batches
@@ -474,25 +461,52 @@ class PlatformaticTransportConsumer implements TransportConsumer {
     )
   }
 
-  /** One broker's fetch loop: one fetch in flight, its response handled before the next is asked for. */
   async #loop(node: number, generation: number): Promise<void> {
+    const client = this.#requireClient('run')
     while (this.#fetchable(generation)) {
-      const plan = await this.#plan(node)
-      if (plan.requested.size === 0) return
-      const fetched = await this.#fetch(node, plan)
-      if (!this.#fetchable(generation)) return
-      if ('error' in fetched) {
-        if (await this.#outOfRange(fetched.error, plan.topicNames, plan.requested)) continue
-        this.#fail(fetched.error, generation)
+      const metadata = await client.metadata({ topics: [...this.#assignment.keys()] })
+      const requested = new Map<string, { topic: string; partition: number; offset: bigint }>()
+      const byTopic = new Map<string, { partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }[]>()
+      const topicNames = new Map<string, string>()
+      for (const [topic, partitions] of this.#assignment) {
+        if (this.#paused.has(topic)) continue
+        const t = metadata.topics.get(topic)
+        if (t === undefined) continue
+        for (const partition of partitions) {
+          const offset = this.#positions.get(key(topic, partition))
+          if (offset === undefined || t.partitions[partition]?.leader !== node) continue
+          requested.set(key(topic, partition), { topic, partition, offset })
+          topicNames.set(t.id, topic)
+          const list = byTopic.get(t.id) ?? []
+          list.push({ partition, fetchOffset: offset, partitionMaxBytes: MAX_BYTES_PER_PARTITION, currentLeaderEpoch: -1, lastFetchedEpoch: -1 })
+          byTopic.set(t.id, list)
+        }
+      }
+      if (requested.size === 0) return
+      let response: RawFetchResponse
+      try {
+        response = (await client.fetch({
+          node,
+          topics: [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
+          maxWaitTime: this.#config.maxWaitTimeInMs,
+          minBytes: 1,
+          maxBytes: MAX_BYTES,
+          connectionPool: this.#pool as never, // its own connections; records left for records.ts
+        })) as unknown as RawFetchResponse
+      } catch (error) {
+        if (!this.#fetchable(generation)) return
+        if (await this.#outOfRange(error, topicNames, requested)) continue
+        this.#fail(error, generation)
         return
       }
+      if (!this.#fetchable(generation)) return
       const work: Batchable[] = []
       try {
-        for (const topicResponse of fetched.response.responses) {
-          const topic = plan.topicNames.get(topicResponse.topicId)
+        for (const topicResponse of response.responses) {
+          const topic = topicNames.get(topicResponse.topicId)
           if (topic === undefined) continue
           for (const p of topicResponse.partitions) {
-            const asked = plan.requested.get(key(topic, p.partitionIndex))
+            const asked = requested.get(key(topic, p.partitionIndex))
             if (asked === undefined || p.records === null || p.records.length === 0) continue
             const chunks = chunksOf(p.records, asked.offset, this.#config.maxBatchRecords ?? Number.POSITIVE_INFINITY)
             if (chunks.length > 0) work.push({ topic, partition: p.partitionIndex, highWatermark: p.highWatermark.toString(), chunks })
@@ -505,51 +519,6 @@ class PlatformaticTransportConsumer implements TransportConsumer {
       }
       await Promise.all(work.map((w) => this.#handlePartition(w, generation)))
     }
-  }
-
-  /** What to fetch from `node`: the positions of its assigned, unpaused partitions. */
-  async #plan(node: number): Promise<FetchPlan> {
-    const metadata = await this.#requireClient('run').metadata({ topics: [...this.#assignment.keys()] })
-    const requested = new Map<string, Requested>()
-    const topicNames = new Map<string, string>()
-    const topicIds = new Map<string, string>()
-    for (const [topic, partitions] of this.#assignment) {
-      if (this.#paused.has(topic)) continue
-      const t = metadata.topics.get(topic)
-      if (t === undefined) continue
-      for (const partition of partitions) {
-        const offset = this.#positions.get(key(topic, partition))
-        if (offset === undefined || t.partitions[partition]?.leader !== node) continue
-        requested.set(key(topic, partition), { topic, partition, offset })
-        topicNames.set(t.id, topic)
-        topicIds.set(topic, t.id)
-      }
-    }
-    return { requested, topicNames, topicIds }
-  }
-
-  /** One Fetch through #pool (records left for records.ts); settles with the response or the error. */
-  #fetch(node: number, plan: FetchPlan): Promise<Fetched> {
-    const byTopic = new Map<string, { partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }[]>()
-    for (const { topic, partition, offset } of plan.requested.values()) {
-      const id = plan.topicIds.get(topic) as string
-      const list = byTopic.get(id) ?? []
-      list.push({ partition, fetchOffset: offset, partitionMaxBytes: MAX_BYTES_PER_PARTITION, currentLeaderEpoch: -1, lastFetchedEpoch: -1 })
-      byTopic.set(id, list)
-    }
-    return this.#requireClient('run')
-      .fetch({
-        node,
-        topics: [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
-        maxWaitTime: this.#config.maxWaitTimeInMs,
-        minBytes: 1,
-        maxBytes: MAX_BYTES,
-        connectionPool: this.#pool as never,
-      })
-      .then(
-        (response) => ({ response: response as unknown as RawFetchResponse }),
-        (error: unknown) => ({ error }),
-      )
   }
 
   /** OFFSET_OUT_OF_RANGE (committed offset deleted by retention): reset as auto.offset.reset says. */

@@ -5,13 +5,11 @@
 // batch's records undecoded while the transport's fetch is parsed; this reads them once, into kafkajs' record shape
 // (protocol/recordBatch/record/v0/decoder.js), with headers decoded on first read: most handlers never read them.
 import type { IHeaders, KafkaMessage } from 'kafkajs'
-import { loadSnappyBlocks } from '../codecs.ts'
+import { loadSnappyBlocks, xerialAt } from '../codecs.ts'
 
 const LOG_APPEND_TIME = 0x08
 const IS_TRANSACTIONAL = 0x10
 const SNAPPY = 2
-/** snappy-java's stream header (xerial framing): left to platformatic's decompressor. */
-const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
 
 /** A batch header as platformatic decodes it, with the records left as bytes by the patch. */
 export interface LazyBatch {
@@ -40,7 +38,8 @@ export interface LazyBatch {
 export function decompress(bitmask: number, data: Buffer): Buffer | undefined {
   if (bitmask !== SNAPPY) return undefined
   const blocks = loadSnappyBlocks()
-  if (blocks.implementation !== 'native' || (data.length >= XERIAL_MAGIC.length && data.compare(XERIAL_MAGIC, 0, XERIAL_MAGIC.length, 0, XERIAL_MAGIC.length) === 0)) return undefined
+  // xerial framing (snappy-java's stream) is left to platformatic's decompressor.
+  if (blocks.implementation !== 'native' || xerialAt(data, 0)) return undefined
   return blocks.uncompress(data) as Buffer
 }
 
