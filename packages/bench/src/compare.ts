@@ -1,15 +1,16 @@
 // `pnpm bench` (root) — raw kafkajs, topiq, @platformatic/kafka, confluent-kafka (librdkafka) and Kafka's own
-// ProducerPerformance / ConsumerPerformance side by side on ONE dedicated broker started here with normal JIT flags
-// (the shared stack's broker runs with -XX:TieredStopAtLevel=1), for four patterns: sequential single sends, batches
+// ProducerPerformance / ConsumerPerformance side by side on ONE dedicated broker started here (the local stack's JVM
+// flags; see jvmOpts below), for four patterns: sequential single sends, batches
 // of 100, 1000 concurrent single publishes, consume from the beginning. Each client and pattern runs in its own
 // process (its RSS is its own), rounds rotate the client order, and the table shows medians. `topiq, OTel SDK` is
 // topiq with the OpenTelemetry SDK registered (tracing on; `topiq` is off): its cost per message is printed at the end.
 // See README.md here.
 //
-// Env: BENCH_ROUNDS (3), BENCH_SEQ (1000), BENCH_BATCH (20000), BENCH_CONC (20000), BENCH_CONSUME (50000),
+// Env: BENCH_ROUNDS (3), BENCH_WARMUP_ROUNDS (1: every client once first, not counted), BENCH_SEQ (1000),
+// BENCH_BATCH (20000), BENCH_CONC (20000), BENCH_CONSUME (50000),
 // BENCH_RAW_SNAPPY (js | native: the raw kafkajs rows' codec), BENCH_ONLY (comma list of clients: parts of names, or
 // `=name` for exactly that client, e.g. `=topiq,=topiq, OTel SDK`), BENCH_PATTERNS,
-// BENCH_CPU_PROF (dir: node workers write --cpu-prof there), BENCH_BROKER_JVM_OPTS (-XX:+UseG1GC).
+// BENCH_CPU_PROF (dir: node workers write --cpu-prof there), BENCH_BROKER_JVM_OPTS (the local stack's: C1, serial GC).
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -28,6 +29,12 @@ const HERE = fileURLToPath(new URL('.', import.meta.url))
 const env = process.env
 const num = (name: string, fallback: number) => Number(env[name] ?? fallback)
 const ROUNDS = num('BENCH_ROUNDS', 3)
+/**
+ * Rounds run first and thrown away. A fresh broker's JIT makes the first rounds of the commit-heavy clients slow: the
+ * typed consumer's defaults (a commit per half poll batch) rose 71k → 109k msg/s over 5 rounds while raw kafkajs
+ * (a commit per fetched batch) stayed at 82–95k; a production broker is warm.
+ */
+const WARMUP_ROUNDS = num('BENCH_WARMUP_ROUNDS', 1)
 const SIZES: Record<Pattern, number> = { seq: num('BENCH_SEQ', 1000), batch100: num('BENCH_BATCH', 20_000), conc1000: num('BENCH_CONC', 20_000), consume: num('BENCH_CONSUME', 50_000) }
 const WARMUP: Record<Pattern, number> = { seq: 200, batch100: 2_000, conc1000: 2_000, consume: 0 }
 const RAW_SNAPPY = env['BENCH_RAW_SNAPPY'] === 'native' ? 'native' : 'js'
@@ -277,27 +284,19 @@ async function kafkaToolsClasspath(): Promise<{ java: string; classpath: string 
 }
 
 /**
- * A fresh broker's group coordinator is slow at first: the first group creates `__consumer_offsets` and the commit
- * path is not JIT-compiled yet (measured: the default typed consumer, which commits every 50 records, did 38 852 msg/s
- * in round 1 and 62 656–87 648 in rounds 2–6, raw kafkajs 84 562–94 692 throughout). A production broker is warm, so
- * the consume rows are measured after 10 000 offset commits of a throw-away group (raw kafkajs; ~5 s). Clients that
- * commit once per fetched batch barely notice either way.
+ * CPU seconds the dedicated broker has used (user + system, /proc; NaN elsewhere). Logged per run: the broker shares
+ * the machine's cores with the client, so a client that makes it work harder (more commits) pays for it here.
  */
-async function warmGroupCoordinator(brokers: string[], topic: string): Promise<void> {
-  const started = performance.now()
-  const consumer = rawKafka(brokers).consumer({ groupId: `bench-warm-${Date.now()}` })
-  await consumer.connect()
+function brokerCpuSeconds(): number {
+  const pid = broker?.pid()
+  if (pid === undefined) return Number.NaN
   try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true })
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()))
-    await consumer.run({ autoCommit: false, eachBatch: async () => undefined })
-    consumer.pause([{ topic }]) // joined for its generation only: nothing is read
-    await joined
-    for (let i = 0; i < 10_000; i++) await consumer.commitOffsets([{ topic, partition: i % 3, offset: '0' }])
-  } finally {
-    await consumer.disconnect()
+    // Fields after the command name (which may hold spaces): utime and stime, fields 14 and 15, in USER_HZ (100 on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return Number.NaN
   }
-  log(`warmed the broker's group coordinator: 10000 offset commits in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
 const median = (xs: readonly number[]) => {
@@ -309,11 +308,15 @@ const median = (xs: readonly number[]) => {
 // ---------------------------------------------------------------------------------------------------------------
 const machine = `${cpus().length} vCPU (${cpus()[0]?.model.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, Kafka ${KAFKA_VERSION} single node`
 log(`${machine}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
-log(`rounds ${ROUNDS}; events per run: ${PATTERNS.map((p) => `${p} ${SIZES[p]}`).join(', ')}; raw kafkajs snappy: ${RAW_SNAPPY}`)
+log(`rounds ${ROUNDS} after ${WARMUP_ROUNDS} warm-up round(s); events per run: ${PATTERNS.map((p) => `${p} ${SIZES[p]}`).join(', ')}; raw kafkajs snappy: ${RAW_SNAPPY}`)
 const python = await promisify(execFile)('bash', [join(ROOT, 'scripts/python-env.sh')]).then((r) => r.stdout.trim())
 const { java, classpath } = await kafkaToolsClasspath()
 const dir = mkdtempSync(join(tmpdir(), 'topiq-bench-'))
-const jvmOpts = env['BENCH_BROKER_JVM_OPTS'] ?? '-XX:+UseG1GC'
+// The local stack's broker flags (C1 only, serial GC) unless BENCH_BROKER_JVM_OPTS says otherwise. The broker shares
+// the machine's two cores with the client measured: with the JVM's defaults (C2, G1) it kept compiling for minutes
+// after its start, and a client that makes it work (a commit per half poll batch) paid for that on its own cores —
+// broker CPU per consume run 0.23–0.50 s and 72–108k msg/s round to round, against 0.12–0.15 s and 117–125k with these.
+const jvmOpts = env['BENCH_BROKER_JVM_OPTS'] ?? stackConfig({}).kafkaJvmOpts.join(' ')
 log(`starting a dedicated broker on 127.0.0.1:${PORTS.kafka} (JVM ${jvmOpts}; data in ${dir})`)
 let broker: TestBroker | undefined
 const stop = async () => {
@@ -347,19 +350,20 @@ try {
       await producer.publishBatch(TOPIC, Array.from({ length: Math.min(500, SIZES.consume - i) }, (_, j) => benchmarkEvent(i + j)), { headers: { traceparent } })
     }
     await producer.close()
-    await warmGroupCoordinator(brokers, consumePrefix + TOPIC)
   }
 
   const results = new Map<string, Measured[]>() // `${client}|${pattern}`
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = -WARMUP_ROUNDS; round < ROUNDS; round++) {
     for (const pattern of PATTERNS) {
       const taking = clients.filter((c) => c.patterns[pattern] !== undefined)
-      const order = taking.map((_, i) => taking[(i + round) % taking.length] as Client)
+      const order = taking.map((_, i) => taking[(((i + round) % taking.length) + taking.length) % taking.length] as Client)
       for (const client of order) {
+        const cpuBefore = brokerCpuSeconds()
         const m = await measure(tools, client, pattern)
+        const cpu = brokerCpuSeconds() - cpuBefore
         const key = `${client.name}|${pattern}`
-        results.set(key, [...(results.get(key) ?? []), m])
-        log(`round ${round + 1}/${ROUNDS} ${pattern.padEnd(8)} ${client.name.padEnd(34)} ${Math.round(m.rate).toString().padStart(7)} msg/s  RSS ${m.rssMiB.toFixed(0)} MiB${m.spans === undefined ? '' : `  spans ${m.spans}`}  (load ${loadavg()[0]?.toFixed(2)})`)
+        if (round >= 0) results.set(key, [...(results.get(key) ?? []), m])
+        log(`${round < 0 ? `warm-up ${round + WARMUP_ROUNDS + 1}/${WARMUP_ROUNDS} (not counted)` : `round ${round + 1}/${ROUNDS}`} ${pattern.padEnd(8)} ${client.name.padEnd(34)} ${Math.round(m.rate).toString().padStart(7)} msg/s  RSS ${m.rssMiB.toFixed(0)} MiB  broker CPU ${cpu.toFixed(2)} s${m.spans === undefined ? '' : `  spans ${m.spans}`}  (load ${loadavg()[0]?.toFixed(2)})`)
       }
     }
   }
@@ -374,7 +378,7 @@ try {
   }
   const consumeBatches = PATTERNS.includes('consume') ? await recordsPerBatch(brokers, consumePrefix + TOPIC) : Number.NaN
 
-  console.log(`\n${machine}; ${ROUNDS} rounds, median msg/s; 1 KiB campaign.created.json events, acks=all, idempotent, snappy; load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  console.log(`\n${machine}; ${ROUNDS} rounds after ${WARMUP_ROUNDS} warm-up, median msg/s; 1 KiB campaign.created.json events, acks=all, idempotent, snappy; load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
   console.log(`raw kafkajs uses ${RAW_SNAPPY === 'js' ? 'kafkajs-snappy (pure JS)' : "topiq's native snappy"}; topiq, @platformatic/kafka and confluent-kafka send the 7 CloudEvents headers topiq writes, raw kafkajs none unless said`)
   const medians = new Map<string, number>()
   for (const [key, ms] of results) medians.set(key, median(ms.map((m) => m.rate)))

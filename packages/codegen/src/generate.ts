@@ -7,6 +7,7 @@ import standalone from 'ajv/dist/standalone/index.js'
 import ajvFormats from 'ajv-formats'
 import { compile } from 'json-schema-to-typescript'
 import { CodegenError, CodegenErrors } from './errors.ts'
+import { FORMATS_CODE } from './formats.ts'
 import { METADATA_KEYWORD, readTopicMetadata, type TopicMetadata } from './metadata.ts'
 import { checkSchemaFileName, deadLetterTopicOf, typeNameOf } from './naming.ts'
 import { checkedRefs, closure, loadDefinitions, refsAsTypeNames, type DefinitionSchema } from './defs.ts'
@@ -124,7 +125,8 @@ function newAjv(schema: Record<string, unknown>): Ajv {
     allErrors: true, // report every violation, not only the first
     strict: true,
     keywords: [METADATA_KEYWORD],
-    code: { source: true, esm: true, lines: true },
+    // formats: ajv-formats' own, date-time with a fast path (formats.ts); addFormats keeps a formats code already set.
+    code: { source: true, esm: true, lines: true, formats: FORMATS_CODE },
   }
   const ajv = schema['$schema'] === DRAFT_2020 ? new Ajv2020(options) : new Ajv(options)
   addFormats(ajv)

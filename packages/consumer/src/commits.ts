@@ -5,95 +5,189 @@ export function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString()
 }
 
+/** Where a commit goes: the eachBatch payload's commitOffsetsIfNecessary. */
+export type Committer = Pick<BatchPayload, 'commitOffsetsIfNecessary'>
+
+type Waiter = { resolve: () => void; reject: (error: unknown) => void }
+
 /**
- * Commits one partition's handled offsets with at most one commit in flight, and bounds what a crash can take back.
- * At the end of each chunk a commit is sent; the next chunk is handled while it travels. If it is still on its way
- * when that next chunk ends, the handler waits for it (backpressure) before this chunk's commit goes out. So messages
- * handled but not confirmed committed are never more than two chunks: the consumer uses chunks of half
- * `maxPollRecords`, which bounds redelivery after a crash (a broker's or the consumer's) to one poll batch per
- * partition — while a broker is down, the handler stops instead of running through the rest of the fetched batch.
- * A commit not confirmed within `timeoutMs` counts as failed (kafkajs retries a commit to a dead coordinator for a
- * long time). flush() — at the end of every batch, on stop and before a rebalance — sends what is left and waits until
- * it is confirmed. Only offsets of handled messages are ever passed in.
+ * One OffsetCommit for every partition's commits asked for since the last one went out. A consumer handles the
+ * partitions in hand in turns; each turn's commit is asked for at its end, and the commits asked for in one turn of
+ * the event loop (a turn of each partition) travel in one request. At most one request is in flight: what is asked
+ * for meanwhile goes in the next one, at the end of the event loop's turn in which the answer came (so it carries
+ * that round of turns whole). Requests go out in order, so
+ * a partition's commits are never reordered; a later offset of a partition replaces an earlier one not sent yet.
+ * A request that fails fails every commit it carried. The request goes through the payload that asked last: the
+ * batches in hand at one time belong to one generation of the group (both transports revoke eagerly).
+ */
+export class CommitBatcher {
+  #queue = new Map<string, { topic: string; partition: number; offset: string }>()
+  #waiters: Waiter[] = []
+  #via: Committer | undefined
+  /** A request in flight or one about to go out. */
+  #busy = false
+
+  /** Resolves when a request carrying this commit is confirmed; rejects with its failure. */
+  commit(via: Committer, topic: string, partition: number, offset: string): Promise<void> {
+    this.#queue.set(`${partition}:${topic}`, { topic, partition, offset })
+    this.#via = via
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }))
+    if (!this.#busy) {
+      this.#busy = true
+      setImmediate(() => this.#send())
+    }
+    return done
+  }
+
+  #send(): void {
+    const via = this.#via
+    const waiters = this.#waiters
+    const byTopic = new Map<string, { partition: number; offset: string }[]>()
+    for (const { topic, partition, offset } of this.#queue.values()) {
+      const partitions = byTopic.get(topic)
+      if (partitions === undefined) byTopic.set(topic, [{ partition, offset }])
+      else partitions.push({ partition, offset })
+    }
+    this.#queue = new Map()
+    this.#waiters = []
+    this.#via = undefined
+    if (via === undefined || byTopic.size === 0) {
+      this.#busy = false
+      return
+    }
+    const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }))
+    Promise.resolve()
+      .then(() => via.commitOffsetsIfNecessary({ topics }))
+      .then(
+        () => {
+          for (const w of waiters) w.resolve()
+          this.#next()
+        },
+        (error: unknown) => {
+          for (const w of waiters) w.reject(error)
+          this.#next()
+        },
+      )
+  }
+
+  #next(): void {
+    if (this.#queue.size === 0) this.#busy = false
+    else setImmediate(() => this.#send())
+  }
+}
+
+type Sent = { records: number; promise: Promise<void> }
+
+/**
+ * Commits one partition's handled offsets and bounds what a crash can take back: messages handled but not confirmed
+ * committed never exceed `bound` (`maxPollRecords`), so redelivery after a crash (a broker's or the consumer's) is at
+ * most one poll batch per partition — while a broker is down, the handler stops instead of running through the rest
+ * of the fetched batch. The consumer handles a partition in turns; at the end of each a commit is sent (through the
+ * CommitBatcher) and travels while other turns run. Before the next turn, ready() holds the handler back
+ * (backpressure) until the earliest commits are confirmed, as far as the turn needs room under the bound. A commit not
+ * confirmed within `timeoutMs` counts as failed (kafkajs retries a commit to a dead coordinator for a long time).
+ * flush() — at the end of every batch, on stop and before a rebalance — sends what is left and waits until it is
+ * confirmed. Only offsets of handled messages are ever passed in.
  */
 export class PartitionCommits {
-  private readonly payload: Pick<BatchPayload, 'commitOffsetsIfNecessary'>
-  private readonly topic: string
-  private readonly partition: number
-  private readonly timeoutMs: number
-  private inFlight: Promise<void> | undefined
-  private failure: { error: unknown } | undefined
-  /** Highest handled offset not sent in a commit yet. */
-  private pending: string | undefined
+  readonly #batcher: CommitBatcher
+  readonly #via: Committer
+  readonly #topic: string
+  readonly #partition: number
+  readonly #bound: number
+  readonly #timeoutMs: number
+  /** Commits sent and not settled yet, oldest first. */
+  #unsettled: Sent[] = []
+  #failure: { error: unknown } | undefined
+  /** Highest handled offset not sent in a commit yet, and how many messages that covers. */
+  #pending: string | undefined
+  #pendingRecords = 0
 
-  constructor(payload: Pick<BatchPayload, 'commitOffsetsIfNecessary'>, topic: string, partition: number, timeoutMs = 30_000) {
-    this.payload = payload
-    this.topic = topic
-    this.partition = partition
-    this.timeoutMs = timeoutMs
+  constructor(batcher: CommitBatcher, via: Committer, topic: string, partition: number, bound: number, timeoutMs = 30_000) {
+    this.#batcher = batcher
+    this.#via = via
+    this.#topic = topic
+    this.#partition = partition
+    this.#bound = bound
+    this.#timeoutMs = timeoutMs
   }
 
   /** `offset` was handled; it is committed with the next commit sent. */
   handled(offset: string): void {
-    this.pending = offset
+    this.#pending = offset
+    this.#pendingRecords++
+  }
+
+  /** End of a turn: sends a commit of everything handled up to `offset`. Throws a commit that failed before. */
+  commit(offset: string): void {
+    this.handled(offset)
+    this.#throwIfFailed()
+    this.#send()
+  }
+
+  /** Messages handled and not confirmed committed yet. */
+  get unconfirmed(): number {
+    let records = this.#pendingRecords
+    for (const s of this.#unsettled) records += s.records
+    return records
   }
 
   /**
-   * End of a chunk: commits everything handled up to `offset`. Returns undefined when it could be sent at once, or a
-   * promise to await before handling more (the previous commit is still on its way). Throws a failed commit.
+   * Before handling `next` more messages: undefined when they fit under the bound with what is not confirmed yet,
+   * else a promise to await first (the confirmation of the earliest commits, as many as make room). Throws (or
+   * rejects with) a failed commit.
    */
-  commit(offset: string): Promise<void> | undefined {
-    this.pending = offset
-    this.throwIfFailed()
-    if (this.inFlight === undefined) {
-      this.send()
-      return undefined
+  ready(next: number): Promise<void> | undefined {
+    this.#throwIfFailed()
+    let excess = this.unconfirmed + next - this.#bound
+    if (excess <= 0) return undefined
+    const earliest: Promise<void>[] = []
+    for (const s of this.#unsettled) {
+      if (excess <= 0) break
+      earliest.push(s.promise)
+      excess -= s.records
     }
-    return this.inFlight.then(() => {
-      this.throwIfFailed()
-      if (this.inFlight === undefined) this.send()
-    })
+    return Promise.all(earliest).then(() => this.#throwIfFailed())
   }
 
   /** Commits what is left and waits until every commit sent is confirmed. */
   async flush(): Promise<void> {
-    await this.inFlight
-    this.throwIfFailed()
-    this.send()
-    await this.inFlight
-    this.throwIfFailed()
+    this.#throwIfFailed()
+    this.#send()
+    await Promise.all(this.#unsettled.map((s) => s.promise))
+    this.#throwIfFailed()
   }
 
-  private send(): void {
-    if (this.pending === undefined) return
-    const offset = nextOffset(this.pending)
-    const offsets = { topics: [{ topic: this.topic, partitions: [{ partition: this.partition, offset }] }] }
-    this.pending = undefined
+  #send(): void {
+    if (this.#pending === undefined) return
+    const offset = nextOffset(this.#pending)
+    const records = this.#pendingRecords
+    this.#pending = undefined
+    this.#pendingRecords = 0
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`commit of offset ${offset} of ${this.topic} partition ${this.partition} was not confirmed within ${this.timeoutMs} ms`)),
-        this.timeoutMs,
+        () => reject(new Error(`commit of offset ${offset} of ${this.#topic} partition ${this.#partition} was not confirmed within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
       )
     })
-    // Settled here, so a failure is never an unhandled rejection; it is thrown by the next commit() or flush().
-    this.inFlight = Promise.race([this.payload.commitOffsetsIfNecessary(offsets), timeout]).then(
-      () => {
-        clearTimeout(timer)
-        this.inFlight = undefined
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        this.inFlight = undefined
-        this.failure ??= { error }
-      },
-    )
+    const sent: Sent = { records, promise: Promise.resolve() }
+    const settle = () => {
+      clearTimeout(timer)
+      this.#unsettled = this.#unsettled.filter((s) => s !== sent)
+    }
+    // Settled here, so a failure is never an unhandled rejection; it is thrown by the next commit(), ready() or flush().
+    sent.promise = Promise.race([this.#batcher.commit(this.#via, this.#topic, this.#partition, offset), timeout]).then(settle, (error: unknown) => {
+      settle()
+      this.#failure ??= { error }
+    })
+    this.#unsettled.push(sent)
   }
 
-  private throwIfFailed(): void {
-    if (this.failure === undefined) return
-    const { error } = this.failure
-    this.failure = undefined
+  #throwIfFailed(): void {
+    if (this.#failure === undefined) return
+    const { error } = this.#failure
+    this.#failure = undefined
     throw error
   }
 }

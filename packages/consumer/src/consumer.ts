@@ -36,7 +36,7 @@ import {
   type TransportName,
   type TransportProducer,
 } from '@topiq/kafka-core'
-import { filteredTail, PartitionCommits } from './commits.ts'
+import { CommitBatcher, filteredTail, PartitionCommits } from './commits.ts'
 import { deadLetterPointer, deadLetterRecord, isTooLarge, type DeadLetterReason } from './dead-letter.ts'
 import { ConsumerError, errorMessage, isConsumerError } from './errors.ts'
 import { decodeMessage } from './message.ts'
@@ -49,6 +49,7 @@ import {
   type ResolvedConsumerOptions,
 } from './options.ts'
 import { registerShutdown, unregisterShutdown } from './signals.ts'
+import { Turns } from './turns.ts'
 
 export type ConsumerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
 
@@ -81,6 +82,14 @@ interface RouteMetrics {
   handlerDuration: HistogramSeries
   batchRecords: HistogramSeries
 }
+
+/**
+ * Partitions whose fetched batches the transport hands over at once. They take turns at the handler (Turns: no more
+ * than partitionsConsumedConcurrently at a time), so while one partition's commit travels, another's chunk is handled,
+ * and the chunks' commits share OffsetCommit requests (CommitBatcher). One partition at a time made every chunk wait
+ * for its commit's round trip.
+ */
+const PARTITIONS_IN_TURN = 16
 
 /** What became of one message: it may be committed (HANDLED, DEAD_LETTERED), or processing of its partition stops here. */
 const HANDLED = 0
@@ -315,6 +324,10 @@ export class KafkaConsumerClient<T extends TopicName> {
   private producer: TransportProducer | undefined
   private fatal: Error | undefined
   private lastHeartbeat = 0
+  /** The partitions in hand take turns at the handler, a chunk at a time (see eachBatch). */
+  private readonly turns: Turns
+  /** Their chunks' commits travel together. */
+  private readonly commitBatcher = new CommitBatcher()
   private currentAssignment: Assignment<T> = {}
   private readonly assignmentListeners = new Set<(assignment: Assignment<T>) => void>()
   /** Between a group join and the next rebalance, crash or stop. */
@@ -326,6 +339,7 @@ export class KafkaConsumerClient<T extends TopicName> {
   constructor(options: ConsumerOptions<T>) {
     const resolved = resolveOptions(options)
     this.options = resolved
+    this.turns = new Turns(resolved.partitionsConsumedConcurrently)
     // Holds the SASL password: keep it out of util.inspect and JSON.stringify (a non-enumerable own property).
     Object.defineProperty(this, 'options', { enumerable: false })
     this.groupId = resolved.groupId
@@ -524,7 +538,9 @@ export class KafkaConsumerClient<T extends TopicName> {
     }
     await consumer.run({
       autoCommit: o.autoCommit,
-      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
+      // The transport hands over up to this many partitions' batches at once; `turns` lets partitionsConsumedConcurrently
+      // of them at the handler at a time, a chunk each in turn, so one partition's commit travels while the others run.
+      partitionsConsumedConcurrently: Math.max(o.partitionsConsumedConcurrently, PARTITIONS_IN_TURN),
       eachBatch: (payload) => this.eachBatch(payload),
     })
   }
@@ -559,13 +575,33 @@ export class KafkaConsumerClient<T extends TopicName> {
     const { partition, messages } = batch
     if (messages.length > 0) route.metrics.batchRecords.record(messages.length)
     const { maxPollRecords, heartbeatIntervalMs, sessionTimeoutMs } = this.options
-    const commits = this.options.autoCommit ? undefined : new PartitionCommits(payload, batch.topic, partition, sessionTimeoutMs)
-    // Two chunks at most are handled without a confirmed commit (see PartitionCommits): half a poll batch each.
+    const commits = this.options.autoCommit ? undefined : new PartitionCommits(this.commitBatcher, payload, batch.topic, partition, maxPollRecords, sessionTimeoutMs)
+    // A turn is half a poll batch: its commit travels while the other partitions' turns and this one's next are
+    // handled, and PartitionCommits holds a turn back until what is handled and not confirmed committed fits in one
+    // poll batch. (Turns of a whole poll batch would have to wait for every earlier commit: measured slower.)
     const chunk = Math.max(1, Math.floor(maxPollRecords / 2))
     let inChunk = 0
     let complete = true
+    // A turn at the handler is held from a chunk's first message to its end (see Turns).
+    let turn = false
+    const giveTurn = () => {
+      if (!turn) return
+      turn = false
+      this.turns.give()
+    }
     try {
       for (const message of messages) {
+        if (!turn) {
+          const waiting = this.turns.take()
+          if (waiting !== undefined) await waiting
+          turn = true
+          // Checked at the start of each chunk, after any wait for the turn. Only consumer.seek() makes a kafkajs
+          // batch stale, which this client never calls; on platformatic a rebalance does (the partition may be gone).
+          if (payload.isStale()) {
+            complete = false
+            break
+          }
+        }
         if (!payload.isRunning() || this.fatal !== undefined) {
           complete = false
           break
@@ -582,16 +618,13 @@ export class KafkaConsumerClient<T extends TopicName> {
         payload.resolveOffset(message.offset)
         if (++inChunk >= chunk) {
           inChunk = 0
-          // Between chunks, let pending I/O in: a synchronous handler would otherwise run the whole batch in one
-          // turn of the event loop, and no commit response (nor signal) could arrive before its end.
+          commits?.commit(message.offset)
+          giveTurn()
+          // Between chunks, let pending I/O in (commit responses, signals) and the other partitions in hand have their
+          // turn: a synchronous handler would otherwise run the whole batch in one turn of the event loop.
           await yieldToEventLoop()
-          const previous = commits?.commit(message.offset)
-          if (previous !== undefined) await previous
-          // Only consumer.seek() makes a batch stale, which this client never calls; checked per chunk as a guard.
-          if (payload.isStale()) {
-            complete = false
-            break
-          }
+          const earlier = commits?.ready(chunk)
+          if (earlier !== undefined) await earlier
         } else commits?.handled(message.offset)
         if (Date.now() - this.lastHeartbeat >= heartbeatIntervalMs) {
           this.lastHeartbeat = Date.now()
@@ -599,6 +632,7 @@ export class KafkaConsumerClient<T extends TopicName> {
         }
       }
     } catch (error) {
+      giveTurn()
       // Typically a rebalance noticed by a heartbeat: commit what was handled while the generation still accepts
       // it, then let kafkajs rejoin. Anything not committed is redelivered: at-least-once.
       await commits?.flush().catch((e: unknown) =>
@@ -606,6 +640,7 @@ export class KafkaConsumerClient<T extends TopicName> {
       )
       throw error
     }
+    giveTurn()
     const skipTo = complete ? filteredTail(batch) : undefined
     if (skipTo !== undefined) {
       if (commits === undefined) payload.resolveOffset(skipTo)
@@ -613,7 +648,6 @@ export class KafkaConsumerClient<T extends TopicName> {
     }
     await commits?.flush()
   }
-
 
   /**
    * One message in its `process` span: the span continues the producer's trace from the record's headers, the handler

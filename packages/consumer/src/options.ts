@@ -67,7 +67,10 @@ export interface ConsumerSettings {
   shutdownTimeoutMs?: number
   /** Physical topic = prefix + logical topic; default `KAFKA_TOPIC_PREFIX`, else none. */
   topicPrefix?: string
-  /** Partitions handled in parallel (order within a partition always holds). */
+  /**
+   * Handlers running at once, on different partitions (order within a partition always holds). Either way the
+   * partitions in hand take turns, a chunk of half `maxPollRecords` at a time, and their commits share requests.
+   */
   partitionsConsumedConcurrently?: number
   /**
    * Partition assignment strategies offered to the group, most preferred first: Kafka's `range` and `roundrobin`
@@ -135,7 +138,7 @@ export const DEFAULTS = {
   handleSignals: true,
   /** Below Kubernetes' default 30 s grace period, so we exit before SIGKILL does it for us. */
   shutdownTimeoutMs: 25_000,
-  /** kafkajs default: one partition at a time per consumer; scale out with more consumers in the group. */
+  /** kafkajs default: one handler at a time per consumer; scale out with more consumers in the group. */
   partitionsConsumedConcurrently: 1,
   /** range first, as librdkafka, kafka-python and Java list it: every member votes alike, so mixed groups agree. */
   partitionAssignors: DEFAULT_ASSIGNORS,
