@@ -15,10 +15,10 @@ type Waiter = { resolve: () => void; reject: (error: unknown) => void }
  * partitions in hand in turns; each turn's commit is asked for at its end, and the commits asked for in one turn of
  * the event loop (a turn of each partition) travel in one request. At most one request is in flight: what is asked
  * for meanwhile goes in the next one, at the end of the event loop's turn in which the answer came (so it carries
- * that round of turns whole). Requests go out in order, so
- * a partition's commits are never reordered; a later offset of a partition replaces an earlier one not sent yet.
- * A request that fails fails every commit it carried. The request goes through the payload that asked last: the
- * batches in hand at one time belong to one generation of the group (both transports revoke eagerly).
+ * that round of turns whole). Requests go out in order, so a partition's commits are never reordered; a later offset
+ * of a partition replaces an earlier one not sent yet. A request that fails fails every commit it carried. The
+ * request goes through the payload that asked last: the batches in hand at one time belong to one generation of the
+ * group (both transports revoke eagerly).
  */
 export class CommitBatcher {
   #queue = new Map<string, { topic: string; partition: number; offset: string }>()
