@@ -30,9 +30,10 @@ const env = process.env
 const num = (name: string, fallback: number) => Number(env[name] ?? fallback)
 const ROUNDS = num('BENCH_ROUNDS', 3)
 /**
- * Rounds run first and thrown away. A fresh broker's JIT makes the first rounds of the commit-heavy clients slow: the
- * typed consumer's defaults (a commit per half poll batch) rose 71k → 109k msg/s over 5 rounds while raw kafkajs
- * (a commit per fetched batch) stayed at 82–95k; a production broker is warm.
+ * Rounds run first and thrown away: a fresh broker is slow at first for the clients that make it work most (the first
+ * group creates `__consumer_offsets`, its request paths are not compiled yet; with the JVM's default flags the typed
+ * consumer's defaults, a commit per half poll batch, rose 71k → 109k msg/s over 5 rounds while raw kafkajs stayed at
+ * 82–95k). A production broker is warm.
  */
 const WARMUP_ROUNDS = num('BENCH_WARMUP_ROUNDS', 1)
 const SIZES: Record<Pattern, number> = { seq: num('BENCH_SEQ', 1000), batch100: num('BENCH_BATCH', 20_000), conc1000: num('BENCH_CONC', 20_000), consume: num('BENCH_CONSUME', 50_000) }
