@@ -1,6 +1,6 @@
 // Mixed consumer groups on the real broker: a topiq consumer shares one group with confluent-kafka, kafka-python and
 // Java (GroupMember.java) members, joined in both orders — partitions split between them, nothing lost — and a group
-// migrates from Python to topiq through its committed offsets.
+// migrates from Python to topiq, and from topiq to Python, through its committed offsets.
 import { silentLogger } from '@topiq/kafka-core'
 import { committedOffsets, endOffsets, testEnv } from '@topiq/kafka-core/testing'
 import { KafkaProducerClient } from '@topiq/producer'
@@ -189,6 +189,55 @@ async function migration(client: PythonClient): Promise<void> {
   }
 }
 
+/**
+ * topiq drains the topic with its defaults — three partitions a turn each in turn, their commits shared in OffsetCommit
+ * requests — and stops; the Python client, joining the same group, starts exactly at topiq's commits.
+ */
+async function migrationFromTopiq(client: PythonClient): Promise<void> {
+  const name = `migration: topiq → ${CLIENT_NAME[client]}`
+  const { prefix, topic } = await freshTopics(`from-topiq-${client}`)
+  const group = groupId('from-topiq')
+  await publish(prefix, 0, 300)
+  const { consumer, handled } = topiqConsumer(prefix, group)
+  let startError: unknown
+  await consumer.start({ blocking: false }).catch((e: unknown) => (startError = e))
+  const stalled = await waitDrained(group, topic, DRAIN_MS, () => startError !== undefined || consumer.error !== undefined)
+  const stopProblem = await stopQuietly(consumer)
+  const committedByTopiq = await committedOffsets(brokers, group, topic)
+  const drained = await endOffsets(brokers, topic)
+
+  await publish(prefix, 300, 30)
+  const python = new Peer(['consume', '--client', client, '--group', group, '--topics', topic, '--max-seconds', '40', '--stop-after', '30'])
+  const { code } = await python.exited
+  const pythonHandled = python.records().map((r) => at(r.partition, r.offset))
+  const topiqHandled = handled.map((m) => at(m.partition, m.offset))
+  const counts = tally(await allRecords(topic), [...topiqHandled, ...pythonHandled], [])
+  const failure = consumer.error ?? startError
+  recordCase({
+    case: name,
+    sent: counts.sent,
+    handled: counts.handled,
+    deadLettered: 0,
+    duplicated: counts.duplicated,
+    lost: counts.lost.length,
+    stalledPartitions: stalled.length,
+    crashedConsumers: (failure === undefined ? 0 : 1) + (code === 0 ? 0 : 1),
+    notes: [...(failure === undefined ? [] : [String(failure)]), ...describeStalled(stalled, topic), ...(code === 0 ? [] : [python.describe()])],
+  })
+
+  expect({ pythonExit: code, topiqHandled: topiqHandled.length, consumerError: failure, stalled: describeStalled(stalled, topic), stop: stopProblem }, python.describe()).toEqual({
+    pythonExit: 0,
+    topiqHandled: 300,
+    consumerError: undefined,
+    stalled: [],
+    stop: undefined,
+  })
+  expect(committedByTopiq, "topiq's commits: the end of every partition it drained").toEqual(drained)
+  // Python starts exactly at topiq's commits: only the 30 published after, none of topiq's again.
+  expect(new Set(pythonHandled)).toEqual(new Set(Object.entries(await endOffsets(brokers, topic)).flatMap(([p, end]) => Array.from({ length: end - (drained[Number(p)] ?? 0) }, (_, i) => at(Number(p), (drained[Number(p)] ?? 0) + i)))))
+  expect({ lost: counts.lost, duplicated: counts.duplicated }).toEqual({ lost: [], duplicated: 0 })
+}
+
 describe.concurrent('mixed consumer groups', () => {
   it('topiq, then confluent-kafka joins', () => mixedGroup(['topiq', 'confluent']))
   it('confluent-kafka, then topiq joins', () => mixedGroup(['confluent', 'topiq']))
@@ -202,4 +251,6 @@ describe.concurrent('mixed consumer groups', () => {
 describe.concurrent('group migration through committed offsets', () => {
   it('confluent-kafka drains half, stops; topiq continues', () => migration('confluent'))
   it('kafka-python drains half, stops; topiq continues', () => migration('kafka-python'))
+  it('topiq drains three partitions in turns, stops; confluent-kafka continues from its commits', () => migrationFromTopiq('confluent'))
+  it('topiq drains three partitions in turns, stops; kafka-python continues from its commits', () => migrationFromTopiq('kafka-python'))
 })
