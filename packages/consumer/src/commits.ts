@@ -51,10 +51,8 @@ export class CommitBatcher {
     this.#queue = new Map()
     this.#waiters = []
     this.#via = undefined
-    if (via === undefined || byTopic.size === 0) {
-      this.#busy = false
-      return
-    }
+    // Never undefined here: a send is scheduled only with something queued, and every commit() sets #via.
+    if (via === undefined) return
     const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }))
     Promise.resolve()
       .then(() => via.commitOffsetsIfNecessary({ topics }))

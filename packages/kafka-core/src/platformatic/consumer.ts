@@ -636,8 +636,7 @@ class PlatformaticTransportConsumer implements TransportConsumer {
   }
 
   async #commit(client: Consumer, topics: TopicOffsets[]): Promise<void> {
-    const offsets = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: BigInt(p.offset), leaderEpoch: -1 })))
-    if (offsets.length === 0) return
+    if (!topics.some((t) => t.partitions.length > 0)) return
     const direct = this.#directCommit(client, topics)
     if (direct !== undefined) {
       try {
@@ -649,6 +648,7 @@ class PlatformaticTransportConsumer implements TransportConsumer {
         // harmless.
       }
     }
+    const offsets = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: BigInt(p.offset), leaderEpoch: -1 })))
     try {
       await client.commit({ offsets })
     } catch (error) {
@@ -657,10 +657,11 @@ class PlatformaticTransportConsumer implements TransportConsumer {
   }
 
   /**
-   * The OffsetCommit platformatic's commit() sends, sent straight on the coordinator's established connection with
-   * the member's generation — without the coordinator lookup, metadata check, retry wrapper and diagnostics around it
-   * on every call (a third of a commit's CPU, and the consumer commits every half poll batch). Undefined when the
-   * coordinator, its connection or the membership is not known: then platformatic's path does all of that.
+   * The OffsetCommit platformatic's commit() sends, sent straight on the coordinator's connection (from platformatic's
+   * pool, as its own commits) with the member's generation — without the coordinator lookup, metadata check, retry
+   * wrapper and diagnostics around it on every call (a third of a commit's CPU, and the consumer commits every half
+   * poll batch). Undefined when the coordinator or the membership is not known: then platformatic's path does all
+   * of that.
    */
   #directCommit(client: Consumer, topics: TopicOffsets[]): Promise<void> | undefined {
     const coordinator = client.coordinatorId
