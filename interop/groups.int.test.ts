@@ -141,25 +141,21 @@ async function mixedGroup(order: readonly Kind[]): Promise<void> {
   for (const m of members) expect(m.handled().length, `${NAME[m.kind]} handled nothing`).toBeGreaterThan(0)
 }
 
-/** Python drains part of the group and leaves; topiq takes over from the committed offsets. */
-async function migration(client: PythonClient): Promise<void> {
-  const name = `migration: ${CLIENT_NAME[client]} → topiq`
-  const { prefix, topic } = await freshTopics(`migrate-${client}`)
-  const group = groupId('migrate')
-  await publish(prefix, 0, 40)
-  const python = new Peer(['consume', '--client', client, '--group', group, '--topics', topic, '--max-seconds', '40', '--stop-after', '20'])
-  const { code } = await python.exited
-  const committedByPython = await committedOffsets(brokers, group, topic)
-
+/** A topiq member of `group` until it has drained `topic`; then stopped. */
+async function drainWithTopiq(prefix: string, group: string, topic: string) {
   const { consumer, handled } = topiqConsumer(prefix, group)
   let startError: unknown
   await consumer.start({ blocking: false }).catch((e: unknown) => (startError = e))
   const stalled = await waitDrained(group, topic, DRAIN_MS, () => startError !== undefined || consumer.error !== undefined)
   const stopProblem = await stopQuietly(consumer)
+  return { messages: handled, handled: handled.map((m) => at(m.partition, m.offset)), stalled, stopProblem, failure: consumer.error ?? startError }
+}
+
+/** A migration case: every record of `topic` against what topiq and the Python peer handled, into the summary. */
+async function recordMigration(name: string, topic: string, topiq: Awaited<ReturnType<typeof drainWithTopiq>>, python: Peer, code: number | null) {
   const pythonHandled = python.records().map((r) => at(r.partition, r.offset))
-  const topiqHandled = handled.map((m) => at(m.partition, m.offset))
-  const counts = tally(await allRecords(topic), [...pythonHandled, ...topiqHandled], [])
-  const failure = consumer.error ?? startError
+  const counts = tally(await allRecords(topic), [...pythonHandled, ...topiq.handled], [])
+  const { failure, stalled } = topiq
   recordCase({
     case: name,
     sent: counts.sent,
@@ -171,6 +167,22 @@ async function migration(client: PythonClient): Promise<void> {
     crashedConsumers: (failure === undefined ? 0 : 1) + (code === 0 ? 0 : 1),
     notes: [...(failure === undefined ? [] : [String(failure)]), ...describeStalled(stalled, topic), ...(code === 0 ? [] : [python.describe()])],
   })
+  return { pythonHandled, counts }
+}
+
+/** Python drains part of the group and leaves; topiq takes over from the committed offsets. */
+async function migration(client: PythonClient): Promise<void> {
+  const name = `migration: ${CLIENT_NAME[client]} → topiq`
+  const { prefix, topic } = await freshTopics(`migrate-${client}`)
+  const group = groupId('migrate')
+  await publish(prefix, 0, 40)
+  const python = new Peer(['consume', '--client', client, '--group', group, '--topics', topic, '--max-seconds', '40', '--stop-after', '20'])
+  const { code } = await python.exited
+  const committedByPython = await committedOffsets(brokers, group, topic)
+
+  const topiq = await drainWithTopiq(prefix, group, topic)
+  const { pythonHandled, counts } = await recordMigration(name, topic, topiq, python, code)
+  const { failure, stalled, stopProblem, messages: handled } = topiq
 
   expect({ pythonExit: code, pythonHandled: pythonHandled.length, consumerError: failure, stalled: describeStalled(stalled, topic), lost: counts.lost, stop: stopProblem }, python.describe()).toEqual({
     pythonExit: 0,
@@ -198,32 +210,15 @@ async function migrationFromTopiq(client: PythonClient): Promise<void> {
   const { prefix, topic } = await freshTopics(`from-topiq-${client}`)
   const group = groupId('from-topiq')
   await publish(prefix, 0, 300)
-  const { consumer, handled } = topiqConsumer(prefix, group)
-  let startError: unknown
-  await consumer.start({ blocking: false }).catch((e: unknown) => (startError = e))
-  const stalled = await waitDrained(group, topic, DRAIN_MS, () => startError !== undefined || consumer.error !== undefined)
-  const stopProblem = await stopQuietly(consumer)
+  const topiq = await drainWithTopiq(prefix, group, topic)
   const committedByTopiq = await committedOffsets(brokers, group, topic)
   const drained = await endOffsets(brokers, topic)
 
   await publish(prefix, 300, 30)
   const python = new Peer(['consume', '--client', client, '--group', group, '--topics', topic, '--max-seconds', '40', '--stop-after', '30'])
   const { code } = await python.exited
-  const pythonHandled = python.records().map((r) => at(r.partition, r.offset))
-  const topiqHandled = handled.map((m) => at(m.partition, m.offset))
-  const counts = tally(await allRecords(topic), [...topiqHandled, ...pythonHandled], [])
-  const failure = consumer.error ?? startError
-  recordCase({
-    case: name,
-    sent: counts.sent,
-    handled: counts.handled,
-    deadLettered: 0,
-    duplicated: counts.duplicated,
-    lost: counts.lost.length,
-    stalledPartitions: stalled.length,
-    crashedConsumers: (failure === undefined ? 0 : 1) + (code === 0 ? 0 : 1),
-    notes: [...(failure === undefined ? [] : [String(failure)]), ...describeStalled(stalled, topic), ...(code === 0 ? [] : [python.describe()])],
-  })
+  const { pythonHandled, counts } = await recordMigration(name, topic, topiq, python, code)
+  const { failure, stalled, stopProblem, handled: topiqHandled } = topiq
 
   expect({ pythonExit: code, topiqHandled: topiqHandled.length, consumerError: failure, stalled: describeStalled(stalled, topic), stop: stopProblem }, python.describe()).toEqual({
     pythonExit: 0,
